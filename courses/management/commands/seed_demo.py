@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from courses.demo import DEMO_PASSWORD, demo_logins, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Fill a demo course (once) and print its logins."
+
+    def handle(self, *args, **options):
+        course, created = seed_demo()
+        verb = "Created" if created else "Found existing"
+        self.stdout.write(
+            f"{verb} demo course '{course.title}' at /courses/{course.slug}/ (join code {course.join_code})"
+        )
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for role, email in demo_logins():
+            self.stdout.write(f"  {role:<10} {email}")

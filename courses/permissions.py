@@ -1,0 +1,120 @@
+"""The one place that decides who may see and do what in a course.
+
+Every page view and API endpoint goes through `get_course_access` (directly, through the
+`course_member`/`course_staff` decorators, or through the DRF permission classes below).
+A user who is not a member of a course gets 404, never a hint that the course exists;
+a member without the needed role gets 403.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework.permissions import BasePermission
+
+from courses.models import Course, Membership, Role
+
+
+@dataclass(frozen=True)
+class CourseAccess:
+    course: Course
+    user: object
+    membership: Membership | None
+
+    @property
+    def role(self) -> str | None:
+        if self.membership:
+            return self.membership.role
+        return Role.INSTRUCTOR if self.user.is_superuser else None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.INSTRUCTOR, Role.TA)
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT
+
+
+def get_course_access(user, course_slug: str, *, staff: bool = False, instructor: bool = False) -> CourseAccess:
+    """Return the user's access to the course; 404 for non-members, 403 when the role is too low.
+
+    Superusers (site operators) act as instructors in every course.
+    """
+    if not user.is_authenticated:
+        raise Http404("No such course")
+    course = Course.objects.filter(slug=course_slug).first()
+    if course is None:
+        raise Http404("No such course")
+    membership = Membership.objects.filter(course=course, user=user).first()
+    if membership is None and not user.is_superuser:
+        raise Http404("No such course")
+    access = CourseAccess(course=course, user=user, membership=membership)
+    if instructor and not access.is_instructor:
+        raise PermissionDenied("Only the course's instructors can do this.")
+    if staff and not access.is_staff:
+        raise PermissionDenied("Only the course's instructors and TAs can do this.")
+    return access
+
+
+def _course_view(*, staff: bool = False, instructor: bool = False):
+    def decorator(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request, course_slug, *args, **kwargs):
+            access = get_course_access(request.user, course_slug, staff=staff, instructor=instructor)
+            request.course_access = access
+            return view(request, access, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+course_member = _course_view()
+course_staff = _course_view(staff=True)
+course_instructor = _course_view(instructor=True)
+
+
+class CourseMember(BasePermission):
+    """DRF: the URL's `course_slug` names a course the user belongs to. Sets `request.course_access`."""
+
+    staff = False
+    instructor = False
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        request.course_access = get_course_access(
+            request.user, view.kwargs["course_slug"], staff=self.staff, instructor=self.instructor
+        )
+        return True
+
+
+class CourseStaff(CourseMember):
+    staff = True
+
+
+class CourseInstructor(CourseMember):
+    instructor = True
+
+
+class CourseStaffOrReadOnly(CourseMember):
+    """Members may read; only staff may write."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        if not request.course_access.is_staff:
+            raise PermissionDenied("Only the course's instructors and TAs can do this.")
+        return True

@@ -1,0 +1,8 @@
+from django.shortcuts import render
+
+from courses.permissions import course_member
+
+
+@course_member
+def index(request, access):
+    return render(request, "coming_soon.html", {"title": "Coming soon"})
