@@ -171,6 +171,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # labeling: the sweeper).
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "courses.tasks.record_heartbeat", "schedule": 60.0},
+    "lock-teams-at-deadline": {"task": "teams.tasks.lock_teams_past_deadline", "schedule": 300.0},
+    "weekly-update-reminders": {"task": "proposals.tasks.send_update_reminders", "schedule": 900.0},
+    "sweep-submissions": {"task": "labeling.tasks.sweep_submissions", "schedule": 30.0},
 }
 
 REST_FRAMEWORK = {

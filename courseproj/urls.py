@@ -26,6 +26,8 @@ course_api = [
 urlpatterns = [
     path("", courses_views.home, name="home"),
     path("join/", courses_views.join, name="join"),
+    path("notifications/", courses_views.notification_list, name="notifications"),
+    path("notifications/read/", courses_views.notifications_read, name="notifications_read"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("courses/<slug:course_slug>/", include(course_pages)),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from courses.models import Course, Membership, WorkerHeartbeat
+from courses.models import Course, Membership, Notification, WorkerHeartbeat
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,3 +30,11 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ["hostname", "last_seen", "beats"]
     search_fields = ["hostname"]
     list_filter = ["last_seen"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "course", "verb", "message", "created_at", "read_at"]
+    search_fields = ["user__email", "message"]
+    list_filter = ["verb", "course"]
+    raw_id_fields = ["user"]

@@ -128,3 +128,25 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname} at {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class Notification(models.Model):
+    """An in-app notification (also e-mailed when sent with email=True); see courses.notifications."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    verb = models.CharField(max_length=50)
+    message = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The navigation bar's unread count and the notification list.
+            models.Index(fields=["user", "read_at"], name="courses_notification_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.verb}: {self.message}"

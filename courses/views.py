@@ -113,3 +113,20 @@ def member_role(request, access, membership_id):
     else:
         messages.error(request, "Choose a valid role.")
     return redirect("courses:roster", access.course.slug)
+
+
+@login_required
+def notification_list(request):
+    from courseproj.lib.pagination import paginate
+
+    items = request.user.notifications.select_related("course")
+    return render(request, "courses/notifications.html", {"page": paginate(request, items, 30)})
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    from courses.notifications import mark_all_read
+
+    mark_all_read(request.user)
+    return redirect("notifications")

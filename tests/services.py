@@ -41,7 +41,9 @@ def redis_server():
         return
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail(f"Redis is not reachable at {url} and redis-server is not installed (apt-get install redis-server).")
+        pytest.fail(
+            f"Redis is not reachable at {url} and redis-server is not installed (apt-get install redis-server)."
+        )
     port = free_port()
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -101,7 +103,9 @@ def celery_worker(broker_url: str, *, env: dict | None = None, concurrency: int 
     if queues:
         cmd += ["-Q", ",".join(queues)]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=worker_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=worker_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     worker = Worker(proc, log)
     try:
         deadline = time.monotonic() + 60
