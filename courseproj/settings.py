@@ -133,6 +133,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 
+# The labeling challenge's scorer (see labeling/sandbox.py and docs/sandbox.md).
+# A Python runtime holding only numpy, pandas, scipy and scikit-learn, built by
+# scripts/build_sandbox_runtime.sh; submitted code runs with it inside bubblewrap.
+SANDBOX_RUNTIME_DIR = Path(env_str("SANDBOX_RUNTIME_DIR", str(BASE_DIR / ".sandbox-runtime")))
+SANDBOX_UID = env_int("SANDBOX_UID", 65534)  # the unprivileged uid code runs as when the worker is root
+SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 10)
+SCORING_STALE_SECONDS = env_int("SCORING_STALE_SECONDS", 120)  # running with no heartbeat this long: requeue
+SCORING_QUEUE_TIMEOUT_SECONDS = env_int("SCORING_QUEUE_TIMEOUT_SECONDS", 300)  # queued and never picked up
+SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3)
+
 # E-mail: console unless EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
