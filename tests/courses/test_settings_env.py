@@ -15,7 +15,15 @@ PROBE = (
     "'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS, 'data': str(settings.DATA_DIR), "
     "'email': settings.EMAIL_BACKEND}))"
 )
-SETTINGS_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "COURSEPROJ_DATA_DIR")
+SETTINGS_VARS = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "COURSEPROJ_DATA_DIR",
+    "COURSEPROJ_VAR_DIR",
+)
 
 
 def load_settings(**env):
