@@ -10,7 +10,9 @@ from courses.services import MAX_ROSTER_BYTES, import_roster
 
 pytestmark = pytest.mark.django_db
 
-GOOD = b"email,name,role\nnew.one@example.com,New One,student\nnew.ta@example.com,New TA,TA\nmia@example.com,Mia,student\n"
+GOOD = (
+    b"email,name,role\nnew.one@example.com,New One,student\nnew.ta@example.com,New TA,TA\nmia@example.com,Mia,student\n"
+)
 BAD = (
     b"email,name,role\n"
     b"ok@example.com,Okay Person,student\n"
