@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install migrate demo clean
+.PHONY: run test lint install migrate demo clean sandbox
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,11 @@ $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The scoring sandbox: bubblewrap (installed with apt-get when root) and the Python runtime submitted code uses.
+sandbox: install
+	bash scripts/ensure_sandbox.sh || echo "warning: bubblewrap is missing; the scorer will refuse to run code" >&2
+	if [ -f scripts/build_sandbox_runtime.sh ]; then bash scripts/build_sandbox_runtime.sh; fi
 
 install: $(STAMP)
 
@@ -27,7 +32,7 @@ run: install
 	bash scripts/run.sh
 
 ## Set up and run ruff and the whole pytest suite (DATABASE_URL / CELERY_BROKER_URL are used when set).
-test: install
+test: sandbox
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

@@ -8,10 +8,11 @@ PORT=${PORT:-8000}
 export SITE_URL=${SITE_URL:-http://$HOST:$PORT}
 
 bash scripts/ensure_sandbox.sh || echo "warning: bubblewrap is missing; challenge submissions will be refused until it is installed." >&2
+if [ -f scripts/build_sandbox_runtime.sh ]; then bash scripts/build_sandbox_runtime.sh; fi
 
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v0
-$PY manage.py seed_demo
+logins=$($PY manage.py seed_demo)
 
 pids=()
 stop() {
@@ -31,7 +32,9 @@ pids+=($!)
 .venv/bin/celery -A courseproj beat -l info &
 pids+=($!)
 
+sleep 2
 echo
 echo "courseproj is running at http://$HOST:$PORT/  (Ctrl-C stops it)"
+echo "$logins"
 echo
 wait -n "${pids[@]}" || true
