@@ -26,8 +26,9 @@ done
 [ "$code" = "200" ] || { echo "No HTTP 200 from $base/ (last: $code)"; tail -50 "$log"; exit 1; }
 echo "home page: 200"
 
+for _ in $(seq 30); do grep -q "running at $base/" "$log" && break; sleep 1; done
+grep -q "running at $base/" "$log" || { echo "make run did not print its URL"; exit 1; }
 grep -q "ada@demo.courseproj.test" "$log" || { echo "make run did not print the demo logins"; exit 1; }
-grep -q "$base/" "$log" || { echo "make run did not print its URL"; exit 1; }
 
 curl -s -c "$jar" -b "$jar" "$base/accounts/login/" -o "$COURSEPROJ_VAR_DIR/login.html"
 csrf=$(awk '$6 == "csrftoken" {print $7}' "$jar")
