@@ -34,9 +34,10 @@ def test_a_worker_on_the_filesystem_broker_runs_a_task(db, tmp_path):
         "data_folder_in": str(tmp_path / "queue"),
         "data_folder_out": str(tmp_path / "queue"),
         "processed_folder": str(tmp_path / "processed"),
+        "control_folder": str(tmp_path / "control"),
         "store_processed": False,
     }
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (tmp_path / folder).mkdir()
     with celery_worker("filesystem://", env={"CELERY_BROKER_DIR": str(tmp_path)}, name="fs-roundtrip"):
         send_heartbeat("filesystem://", "probe-fs", options)
