@@ -1,8 +1,443 @@
-from django.shortcuts import render
+"""Pages of the labeling challenge. Thin: access through labeling.access, writes through
+labeling.services (the scorer's), labeling.leaderboard and labeling.hints."""
 
-from courses.permissions import course_member
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from courseproj.lib.pagination import paginate
+from courses.permissions import course_member, course_staff
+from labeling import access as acl
+from labeling import hints as hint_rules
+from labeling import leaderboard as lb
+from labeling.access import services
+from labeling.forms import ChallengeForm, DisqualifyForm, HintFormSet, SubmissionFilterForm, SubmitForm, read_upload
+from labeling.models import Challenge, Hint, Status, Submission
+
+
+@functools.cache
+def runtime_versions() -> list[tuple[str, str]]:
+    """Versions of the packages submitted code can import: read from the sandbox runtime
+    (settings.SANDBOX_RUNTIME_DIR) when it is built, else from this environment (the same pins)."""
+    names = ["numpy", "pandas", "scipy", "scikit-learn"]
+    found = {}
+    runtime = Path(settings.SANDBOX_RUNTIME_DIR)
+    site = sorted(runtime.glob("**/site-packages"))[:1] if runtime.is_dir() else []
+    dists = importlib.metadata.distributions(path=[str(p) for p in site]) if site else []
+    for dist in dists:
+        name = (dist.metadata["Name"] or "").lower()
+        if name in names:
+            found[name] = dist.version
+    versions = [("Python", sys.version.split()[0])]
+    for name in names:
+        try:
+            versions.append((name, found.get(name) or importlib.metadata.version(name)))
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _render(request, access, template, context, status=200):
+    """Render with times shown in the course's time zone."""
+    with timezone.override(access.course.tz):
+        return render(request, template, context, status=status)
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
 
 
 @course_member
 def index(request, access):
-    return render(request, "coming_soon.html", {"title": "Coming soon"})
+    challenges = list(Challenge.objects.filter(course=access.course).order_by("-created_at"))
+    now = timezone.now()
+    rows = []
+    for ch in challenges:
+        own = acl.viewer_participants(ch, request.user)
+        rows.append({"challenge": ch, "phase": acl.phase(ch, now), "standing": None, "own": own})
+    if not access.is_staff and rows:
+        # One query per challenge; a course has a handful of challenges.
+        for row in rows:
+            row["standing"] = lb.standing_of(row["challenge"], row["own"])
+    return _render(request, access, "labeling/index.html", {"rows": rows})
+
+
+def _challenge_context(request, access, challenge, *, submit_form=None, submit_errors=None):
+    phase = acl.phase(challenge)
+    ctx = {
+        "challenge": challenge,
+        "phase": phase,
+        "content_open": access.is_staff or phase != acl.UPCOMING,
+        "submit_form": submit_form or SubmitForm(),
+        "submit_errors": submit_errors or [],
+        "private_visible": lb.private_visible(challenge, access.is_staff),
+        "closed": phase == acl.CLOSED,
+        "site_url": request.build_absolute_uri("/").rstrip("/"),
+        "runtime": runtime_versions(),
+    }
+    if ctx["content_open"]:
+        ctx["inputs"] = list(challenge.inputs.all())
+        ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff)
+        if access.is_staff:
+            ctx["reveal_counts"] = hint_rules.reveal_counts(challenge)
+    if not access.is_staff:
+        participant = acl.current_participant(challenge, request.user)
+        ctx["participant"] = participant
+        ctx["quota"] = services.submission_quota(challenge, request.user) if participant else None
+        own = acl.own_submissions(challenge, request.user)
+        ctx["page"] = paginate(request, own, 20)
+        picks, picked = lb.final_pick_ids(challenge, participant)
+        ctx["pick_ids"], ctx["picked"] = picks, picked
+        ctx["standing"] = lb.standing_of(challenge, acl.viewer_participants(challenge, request.user))
+    else:
+        counts = dict(Submission.objects.filter(challenge=challenge).values_list("status").annotate(n=Count("id")))
+        ctx["status_counts"] = [(Status(s).label, counts.get(s, 0)) for s in Status.values if counts.get(s)]
+    return ctx
+
+
+@course_member
+def challenge_detail(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    return _render(request, access, "labeling/challenge.html", _challenge_context(request, access, challenge))
+
+
+@course_member
+def input_download(request, access, slug, name):
+    challenge = acl.get_challenge_for_user(access, slug)
+    item, path = acl.get_input_for_user(access, challenge, name)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=item.name, content_type="text/csv")
+
+
+@require_POST
+@course_member
+def submit(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    form = SubmitForm(request.POST, request.FILES)
+    errors = []
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            submission = services.submit(
+                challenge, request.user, read_upload(upload, challenge.max_code_bytes), upload.name
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, f"Submission {submission.pk} is queued; its status updates below.")
+            return redirect("labeling:submission", access.course.slug, challenge.slug, submission.pk)
+    ctx = _challenge_context(request, access, challenge, submit_form=form, submit_errors=errors)
+    return _render(request, access, "labeling/challenge.html", ctx, status=400)
+
+
+@require_POST
+@course_member
+def picks(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    if access.is_staff:
+        raise PermissionDenied("Only participants pick final submissions.")
+    try:
+        chosen = lb.pick_final(challenge, request.user, request.POST.getlist("submission"))
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        if chosen:
+            messages.success(request, f"Final picks saved: {', '.join(f'#{pk}' for pk in chosen)}.")
+        else:
+            messages.success(request, "No picks: your best public submissions count.")
+    return redirect(_challenge_url(access, challenge) + "#picks")
+
+
+@require_POST
+@course_member
+def hint_reveal(request, access, slug, hint_id):
+    challenge = acl.get_challenge_for_user(access, slug)
+    acl.require_open_content(access, challenge)
+    hint = get_object_or_404(Hint, pk=hint_id, challenge=challenge)
+    try:
+        hint_rules.reveal_hint(hint, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    return redirect(_challenge_url(access, challenge) + f"#hint-{hint.pk}")
+
+
+def _challenge_url(access, challenge) -> str:
+    return reverse("labeling:challenge", args=[access.course.slug, challenge.slug])
+
+
+@course_member
+def leaderboard(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    private_ok = lb.private_visible(challenge, access.is_staff)
+    default = lb.PRIVATE if acl.is_closed(challenge) else lb.PUBLIC
+    kind = request.GET.get("board", default)
+    if kind not in (lb.PUBLIC, lb.PRIVATE):
+        kind = default
+    if kind == lb.PRIVATE and not private_ok:
+        raise PermissionDenied("The private leaderboard is revealed when the challenge closes.")
+    own = set() if access.is_staff else acl.viewer_participants(challenge, request.user)
+    board = lb.build_board(
+        challenge, kind, own=own, page_number=request.GET.get("page"), with_public_rank=kind == lb.PRIVATE
+    )
+    ctx = {
+        "challenge": challenge,
+        "board": board,
+        "kind": kind,
+        "private_ok": private_ok,
+        "closed": acl.is_closed(challenge),
+        "own_elsewhere": [r for r in board.own_rows if r not in board.rows],
+    }
+    return _render(request, access, "labeling/leaderboard.html", ctx)
+
+
+@course_member
+def submission_detail(request, access, slug, pk):
+    challenge = acl.get_challenge_for_user(access, slug)
+    sub_access = acl.get_submission_for_user(access, challenge, pk)
+    sub = sub_access.submission
+    try:
+        code = acl.data_file(sub.code_path).read_bytes().decode("utf-8", errors="replace")
+    except Exception:  # noqa: BLE001 - a missing file is shown as such, the page still works
+        code = None
+    ctx = {
+        "challenge": challenge,
+        "sub": sub,
+        "sub_access": sub_access,
+        "code": code,
+        "events": list(sub.events.select_related("actor")),
+        "closed": acl.is_closed(challenge),
+        "private_visible": lb.private_visible(challenge, access.is_staff),
+        "disqualify_form": DisqualifyForm(),
+    }
+    return _render(request, access, "labeling/submission.html", ctx)
+
+
+@course_member
+def submission_status(request, access, slug, pk):
+    """The live part of the submission page, polled by htmx until the status is terminal."""
+    challenge = acl.get_challenge_for_user(access, slug)
+    sub = acl.get_submission_for_user(access, challenge, pk).submission
+    ctx = {
+        "challenge": challenge,
+        "sub": sub,
+        "private_visible": lb.private_visible(challenge, access.is_staff),
+    }
+    return _render(request, access, "labeling/_submission_status.html", ctx)
+
+
+@course_member
+def submission_code(request, access, slug, pk):
+    challenge = acl.get_challenge_for_user(access, slug)
+    sub = acl.get_submission_for_user(access, challenge, pk).submission
+    path = acl.data_file(sub.code_path)
+    filename = sub.original_filename or f"submission-{sub.pk}.py"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type="text/x-python")
+
+
+@require_POST
+@course_member
+def submission_cancel(request, access, slug, pk):
+    challenge = acl.get_challenge_for_user(access, slug)
+    sub = acl.get_submission_for_user(access, challenge, pk).submission
+    try:
+        services.cancel_submission(sub, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    else:
+        messages.success(request, f"Submission {sub.pk} is cancelled.")
+    return redirect("labeling:submission", access.course.slug, challenge.slug, sub.pk)
+
+
+# Staff pages ---------------------------------------------------------------------------------
+
+
+@course_staff
+def challenge_create(request, access):
+    form = ChallengeForm(request.POST or None, request.FILES or None, course=access.course)
+    with timezone.override(access.course.tz):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
+        try:
+            challenge = services.create_challenge(
+                access.course,
+                slug=form.cleaned_data["slug"],
+                **form.service_fields(),
+                **form.file_args(),
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Challenge “{challenge.title}” created. Add hints and reference solutions.")
+            return redirect("labeling:challenge", access.course.slug, challenge.slug)
+    status = 400 if form.errors else 200
+    return _render(request, access, "labeling/challenge_form.html", {"form": form, "challenge": None}, status)
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            field = name if name in form.fields else None
+            for error in errors:
+                form.add_error(field, error.messages[0] if hasattr(error, "messages") else str(error))
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+@course_staff
+def challenge_edit(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    # A separate instance: the form writes its values into the instance while validating,
+    # and the service must see the challenge as it is stored.
+    form_instance = Challenge.objects.get(pk=challenge.pk)
+    form = ChallengeForm(request.POST or None, request.FILES or None, instance=form_instance, course=access.course)
+    with timezone.override(access.course.tz):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
+        try:
+            services.update_challenge(challenge, **form.service_fields(), **form.file_args())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Challenge saved.")
+            return redirect("labeling:challenge", access.course.slug, challenge.slug)
+    status = 400 if form.errors else 200
+    ctx = {"form": form, "challenge": challenge, "inputs": list(challenge.inputs.all())}
+    return _render(request, access, "labeling/challenge_form.html", ctx, status)
+
+
+@course_staff
+def hints_edit(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    formset = HintFormSet(request.POST or None, instance=challenge)
+    with timezone.override(access.course.tz):
+        valid = request.method == "POST" and formset.is_valid()
+    if valid:
+        hint_rules.save_hints(challenge, formset)
+        messages.success(request, "Hints saved.")
+        return redirect("labeling:hints_edit", access.course.slug, challenge.slug)
+    status = 400 if request.method == "POST" else 200
+    ctx = {"challenge": challenge, "formset": formset, "reveal_counts": hint_rules.reveal_counts(challenge)}
+    return _render(request, access, "labeling/hints_form.html", ctx, status)
+
+
+@course_staff
+def staff_submissions(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    form = SubmissionFilterForm(request.GET or None)
+    subs = Submission.objects.filter(challenge=challenge).select_related("submitter", "team")
+    if form.is_valid():
+        subs = acl.filter_submissions(subs, **form.cleaned_data)
+    ctx = {
+        "challenge": challenge,
+        "filter_form": form,
+        "page": paginate(request, subs, 50),
+        "closed": acl.is_closed(challenge),
+    }
+    return _render(request, access, "labeling/staff_submissions.html", ctx)
+
+
+@require_POST
+@course_staff
+def submission_rescore(request, access, slug, pk):
+    challenge = acl.get_challenge_for_user(access, slug)
+    sub = acl.get_submission_for_user(access, challenge, pk).submission
+    try:
+        services.rescore_submission(sub, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    else:
+        messages.success(request, f"Submission {sub.pk} is queued to be scored again.")
+    return redirect(_safe_next(request, _submission_url(access, challenge, sub)))
+
+
+def _submission_url(access, challenge, sub) -> str:
+    return reverse("labeling:submission", args=[access.course.slug, challenge.slug, sub.pk])
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@require_POST
+@course_staff
+def submission_disqualify(request, access, slug, pk):
+    challenge = acl.get_challenge_for_user(access, slug)
+    sub = acl.get_submission_for_user(access, challenge, pk).submission
+    form = DisqualifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for the disqualification (it is shown to the participant).")
+    else:
+        try:
+            services.disqualify_submission(sub, request.user, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(_errors(exc)))
+        else:
+            messages.success(request, f"Submission {sub.pk} is disqualified: it is off the leaderboard.")
+    return redirect(_safe_next(request, _submission_url(access, challenge, sub)))
+
+
+@require_POST
+@course_staff
+def submission_requalify(request, access, slug, pk):
+    challenge = acl.get_challenge_for_user(access, slug)
+    sub = acl.get_submission_for_user(access, challenge, pk).submission
+    try:
+        services.requalify_submission(sub, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    else:
+        messages.success(request, f"Submission {sub.pk} is back on the leaderboard.")
+    return redirect(_safe_next(request, _submission_url(access, challenge, sub)))
+
+
+@require_POST
+@course_staff
+def rescore_all(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    try:
+        count = services.rescore_challenge(challenge, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    else:
+        messages.success(request, f"{count} submission{'s' if count != 1 else ''} queued to be scored again.")
+    return redirect("labeling:staff_submissions", access.course.slug, challenge.slug)
+
+
+@require_POST
+@course_staff
+def close_now(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    try:
+        lb.close_challenge(challenge, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    else:
+        messages.success(request, "The challenge is closed; the private leaderboard is revealed.")
+    return redirect("labeling:leaderboard", access.course.slug, challenge.slug)
+
+
+@course_staff
+def export_csv(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    response = HttpResponse(lb.standings_csv(challenge), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime(timezone.now(), access.course.tz).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{access.course.slug}-{challenge.slug}-{stamp}.csv"'
+    return response

@@ -1,0 +1,98 @@
+"""Hints of a challenge: shown to everyone from their reveal time, or earlier to a student who
+clicks "reveal" on a hint that allows it (the click is recorded, once per student and hint).
+
+Hints are revealed in order: a student may reveal a hint early only once every earlier hint
+is visible to them. Staff always see every hint, with when and to whom it was revealed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from labeling.models import Challenge, Hint, HintReveal
+
+
+@dataclass(frozen=True)
+class HintView:
+    hint: Hint
+    visible: bool
+    # How it became visible to this user: "time", "click" (with revealed_at) or "staff".
+    how: str = ""
+    revealed_at: datetime.datetime | None = None
+    can_reveal: bool = False
+    number: int = 0
+
+
+def visible_hints(challenge: Challenge, user, *, is_staff: bool = False, now=None) -> list[HintView]:
+    """Every hint of the challenge, in order, with whether `user` may read it now (two queries)."""
+    now = now or timezone.now()
+    hints = list(challenge.hints.all())
+    clicked = dict(
+        HintReveal.objects.filter(hint__challenge=challenge, user=user).values_list("hint_id", "revealed_at")
+    )
+    views = []
+    earlier_visible = True
+    for number, hint in enumerate(hints, start=1):
+        if is_staff:
+            view = HintView(hint, True, "staff", number=number)
+        elif hint.reveal_at is not None and hint.reveal_at <= now:
+            view = HintView(hint, True, "time", number=number)
+        elif hint.pk in clicked:
+            view = HintView(hint, True, "click", clicked[hint.pk], number=number)
+        else:
+            view = HintView(hint, False, can_reveal=hint.reveal_on_click and earlier_visible, number=number)
+        earlier_visible = earlier_visible and view.visible
+        views.append(view)
+    return views
+
+
+def reveal_hint(hint: Hint, user, *, now=None) -> HintReveal | None:
+    """Record that `user` revealed `hint` by clicking; idempotent (a second click changes nothing).
+
+    Returns None when the hint is already visible to everyone by its time. Raises
+    ValidationError if the hint is not revealable on click or an earlier hint is still hidden.
+    """
+    now = now or timezone.now()
+    if hint.reveal_at is not None and hint.reveal_at <= now:
+        return None
+    existing = HintReveal.objects.filter(hint=hint, user=user).first()
+    if existing:
+        return existing
+    if not hint.reveal_on_click:
+        when = f" It will be shown on {timezone.localtime(hint.reveal_at, hint.challenge.course.tz):%Y-%m-%d %H:%M}."
+        raise ValidationError("This hint cannot be revealed early." + (when if hint.reveal_at else ""))
+    views = visible_hints(hint.challenge, user, now=now)
+    for view in views:
+        if view.hint.pk == hint.pk:
+            break
+        if not view.visible:
+            raise ValidationError(f"Reveal hint {view.number} first: hints are revealed in order.")
+    try:
+        with transaction.atomic():
+            return HintReveal.objects.create(hint=hint, user=user)
+    except IntegrityError:
+        # A double click raced us to the unique (hint, user) row: the first one counts.
+        return HintReveal.objects.get(hint=hint, user=user)
+
+
+@transaction.atomic
+def save_hints(challenge: Challenge, formset) -> None:
+    """Save a staff member's edits of the challenge's hints (a valid HintFormSet)."""
+    for hint in formset.save(commit=False):
+        hint.challenge = challenge
+        hint.save()
+    for hint in formset.deleted_objects:
+        hint.delete()
+
+
+def reveal_counts(challenge: Challenge) -> dict[int, int]:
+    """For staff: how many students revealed each hint by clicking."""
+    from django.db.models import Count
+
+    rows = HintReveal.objects.filter(hint__challenge=challenge).values("hint_id").annotate(n=Count("id"))
+    return {row["hint_id"]: row["n"] for row in rows}
