@@ -146,7 +146,7 @@ def e2e_server(django_db_setup, django_db_blocker, e2e_broker_url, e2e_data_dir)
 def scoring_worker(django_db_setup, django_db_blocker, e2e_broker_url, e2e_data_dir):
     """A real Celery worker on Redis that scores submissions in the bubblewrap sandbox."""
     if shutil.which("bwrap") is None:
-        pytest.fail("bubblewrap (bwrap) is not installed: the scorer cannot run submissions (apt-get install bubblewrap)")
+        pytest.fail("bubblewrap (bwrap) is missing: the scorer cannot run submissions (apt-get install bubblewrap)")
     with django_db_blocker.unblock():
         env = _service_env(e2e_broker_url, e2e_data_dir)
     with django_db_blocker.unblock(), celery_worker(e2e_broker_url, env=env, concurrency=2, name="e2e") as worker:
