@@ -172,6 +172,8 @@ class Submission(models.Model):
     private_score = models.FloatField(null=True, blank=True)
     runtime_s = models.FloatField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Times the sweeper resent a queued job while no worker was taking any work (see services.sweep_submissions).
+    requeues = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,1 @@
+"""The scoring pipeline a worker runs for one submission: claim, sandbox, trusted read, store."""

@@ -1,0 +1,29 @@
+"""Celery tasks of the labeling challenge: take ids, call the scorer, safe to run twice."""
+
+import logging
+import socket
+
+from celery import shared_task
+
+from labeling import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="labeling.tasks.score_submission", acks_late=True, reject_on_worker_lost=True)
+def score_submission(submission_id: int) -> str:
+    """Claim the submission and score it. A duplicate or redelivered job finds it claimed and
+    does nothing; an id that no longer exists (a rolled-back test, a deleted challenge) too."""
+    from labeling import pipeline
+
+    worker = score_submission.request.hostname or socket.gethostname()
+    return pipeline.score(submission_id, worker=f"{worker}:{score_submission.request.id or '-'}")
+
+
+@shared_task(name="labeling.tasks.sweep_submissions")
+def sweep_submissions() -> dict:
+    """Requeue work whose worker died or whose job was lost; see services.sweep_submissions."""
+    counts = services.sweep_submissions()
+    if any(counts.values()):
+        log.info("Sweeper: %s", counts)
+    return counts
