@@ -24,19 +24,6 @@ from labeling.models import Challenge, ChallengeInput, Participation, Submission
 UPCOMING, OPEN, CLOSED = "upcoming", "open", "closed"
 
 
-class _Services:
-    """labeling.services (the scorer's write path), imported on first use so the pages load
-    while it is being written."""
-
-    def __getattr__(self, name):
-        from labeling import services as real
-
-        return getattr(real, name)
-
-
-services = _Services()
-
-
 def phase(challenge: Challenge, now: datetime.datetime | None = None) -> str:
     """The phase: "upcoming" before opens_at, "closed" from closes_at on, else "open"."""
     now = now or timezone.now()

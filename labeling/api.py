@@ -25,7 +25,7 @@ from courses.permissions import CourseMember, CourseStaff
 from labeling import access as acl
 from labeling import hints as hint_rules
 from labeling import leaderboard as lb
-from labeling.access import services
+from labeling import services
 from labeling.forms import CHALLENGE_FIELDS, read_upload
 from labeling.models import Challenge, Hint, Status, Submission
 from labeling.serializers import (

@@ -33,7 +33,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from labeling.access import is_closed
-from labeling.models import Challenge, Status, Submission
+from labeling.models import Challenge, Status, Submission, SubmissionEvent
 
 PUBLIC, PRIVATE = "public", "private"
 ROWS_PER_PAGE = 50
@@ -343,10 +343,17 @@ def pick_final(challenge: Challenge, user, submission_ids) -> list[int]:
             problems.append(f"Submission {pk} was disqualified: it cannot count.")
     if problems:
         raise ValidationError(problems)
-    Submission.objects.filter(pk__in=[pk for pk, s in mine.items() if s.is_final_pick and pk not in wanted]).update(
-        is_final_pick=False
+    dropped = [s for pk, s in mine.items() if s.is_final_pick and pk not in wanted]
+    added = [mine[pk] for pk in sorted(wanted) if not mine[pk].is_final_pick]
+    Submission.objects.filter(pk__in=[s.pk for s in dropped]).update(is_final_pick=False)
+    Submission.objects.filter(pk__in=[s.pk for s in added]).update(is_final_pick=True)
+    SubmissionEvent.objects.bulk_create(
+        [
+            SubmissionEvent(submission=s, from_status=s.status, to_status=s.status, actor=user, note=note)
+            for group, note in ((dropped, "final pick removed"), (added, "picked as final"))
+            for s in group
+        ]
     )
-    Submission.objects.filter(pk__in=wanted).update(is_final_pick=True)
     return sorted(wanted)
 
 

@@ -3,6 +3,7 @@
 from django.db.models import Count, Q
 
 from labeling import access as acl
+from labeling import services
 from labeling.leaderboard import standing_of
 from labeling.models import Challenge, Status, Submission
 
@@ -28,8 +29,6 @@ def home_card(access):
         for item in live:
             item["counts"] = counts.get(item["challenge"].pk, {"waiting": 0, "scored": 0})
     else:
-        from labeling.access import services
-
         for item in live:
             challenge = item["challenge"]
             if item["phase"] == acl.UPCOMING:

@@ -24,7 +24,7 @@ from courses.permissions import course_member, course_staff
 from labeling import access as acl
 from labeling import hints as hint_rules
 from labeling import leaderboard as lb
-from labeling.access import services
+from labeling import services
 from labeling.forms import ChallengeForm, DisqualifyForm, HintFormSet, SubmissionFilterForm, SubmitForm, read_upload
 from labeling.models import Challenge, Hint, Status, Submission
 
