@@ -1,1 +1,37 @@
-urlpatterns: list = []
+from django.urls import path
+
+from teams import api
+
+urlpatterns = [
+    path("teams/", api.TeamList.as_view(), name="api-team-list"),
+    path("teams/mine/", api.MyTeam.as_view(), name="api-team-mine"),
+    path("teams/overview/", api.Overview.as_view(), name="api-team-overview"),
+    path("teams/history/", api.CourseHistory.as_view(), name="api-team-course-history"),
+    path("teams/move/", api.MoveStudent.as_view(), name="api-team-move"),
+    path("teams/merge/", api.MergeTeams.as_view(), name="api-team-merge"),
+    path("teams/export/", api.ExportTeams.as_view(), name="api-team-export"),
+    path("teams/import/", api.ImportTeams.as_view(), name="api-team-import"),
+    path("teams/board/", api.BoardList.as_view(), name="api-team-board"),
+    path("teams/board/mine/", api.MyBoardPost.as_view(), name="api-team-board-mine"),
+    path("teams/auto-place/", api.PlanList.as_view(), name="api-team-plans"),
+    path("teams/auto-place/<int:pk>/", api.PlanDetail.as_view(), name="api-team-plan"),
+    path("teams/auto-place/<int:pk>/apply/", api.PlanApply.as_view(), name="api-team-plan-apply"),
+    path("teams/auto-place/<int:pk>/discard/", api.PlanDiscard.as_view(), name="api-team-plan-discard"),
+    path("teams/requests/<int:pk>/accept/", api.AcceptRequest.as_view(), name="api-team-request-accept"),
+    path("teams/requests/<int:pk>/decline/", api.DeclineRequest.as_view(), name="api-team-request-decline"),
+    path("teams/requests/<int:pk>/withdraw/", api.WithdrawRequest.as_view(), name="api-team-request-withdraw"),
+    path("teams/invitations/<int:pk>/accept/", api.AcceptInvitation.as_view(), name="api-team-invitation-accept"),
+    path("teams/invitations/<int:pk>/decline/", api.DeclineInvitation.as_view(), name="api-team-invitation-decline"),
+    path("teams/invitations/<int:pk>/cancel/", api.CancelInvitation.as_view(), name="api-team-invitation-cancel"),
+    path("teams/<int:pk>/", api.TeamDetail.as_view(), name="api-team-detail"),
+    path("teams/<int:pk>/leave/", api.LeaveTeam.as_view(), name="api-team-leave"),
+    path("teams/<int:pk>/history/", api.TeamHistory.as_view(), name="api-team-history"),
+    path("teams/<int:pk>/requests/", api.TeamRequests.as_view(), name="api-team-requests"),
+    path("teams/<int:pk>/invitations/", api.TeamInvitations.as_view(), name="api-team-invitations"),
+    path("teams/<int:pk>/solo/", api.SoloRequest.as_view(), name="api-team-solo"),
+    path("teams/<int:pk>/solo/approve/", api.SoloApprove.as_view(), name="api-team-solo-approve"),
+    path("teams/<int:pk>/solo/reject/", api.SoloReject.as_view(), name="api-team-solo-reject"),
+    path("teams/<int:pk>/lock/", api.LockTeam.as_view(), name="api-team-lock"),
+    path("teams/<int:pk>/unlock/", api.UnlockTeam.as_view(), name="api-team-unlock"),
+    path("teams/<int:pk>/dissolve/", api.DissolveTeam.as_view(), name="api-team-dissolve"),
+]

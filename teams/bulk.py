@@ -19,7 +19,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from courses.models import Course, Membership, Role
-from courses.notifications import notify
 from teams import placement
 from teams.models import BoardPost, EventKind, PlacementPlan, PlanStatus, Team, TeamMembership
 from teams.services import (
@@ -29,6 +28,7 @@ from teams.services import (
     _lock_teams,
     display_name,
     member_users,
+    notify,
     record,
     team_url,
     utc_offset_hours,

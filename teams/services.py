@@ -12,6 +12,8 @@ Every refusal is a ValidationError whose message says why.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import zoneinfo
 from collections.abc import Iterable
 
@@ -22,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Course, Membership, Role
-from courses.notifications import notify
+from courses.notifications import notify as _notify_and_email
 from teams.models import (
     BoardPost,
     EventKind,
@@ -35,6 +37,24 @@ from teams.models import (
 )
 
 User = get_user_model()
+
+
+_EMAIL = contextvars.ContextVar("teams_email", default=True)
+
+
+@contextlib.contextmanager
+def without_email():
+    """In-app notifications only (for the demo seeder and scripts): no e-mails are queued."""
+    token = _EMAIL.set(False)
+    try:
+        yield
+    finally:
+        _EMAIL.reset(token)
+
+
+def notify(users, *, verb: str, message: str, course=None, url: str = "", email: bool = True) -> int:
+    """courses.notifications.notify, minus the e-mails inside `without_email()`."""
+    return _notify_and_email(users, verb=verb, message=message, course=course, url=url, email=email and _EMAIL.get())
 
 
 # ---------------------------------------------------------------- reading helpers
