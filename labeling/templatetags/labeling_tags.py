@@ -61,3 +61,11 @@ def split(text: str):
 def field(form, name: str):
     """A bound field by name, to lay a form out in groups."""
     return form[name]
+
+
+@register.filter
+def person(user, missing: str = "(deleted user)") -> str:
+    """A user's name, else their e-mail; `missing` when there is no user."""
+    if user is None:
+        return missing
+    return user.get_full_name() or user.email

@@ -140,9 +140,7 @@ class TestPrivateBoard:
 
     def test_picks_replace_the_default(self, people, challenge):
         make_scored_submission(challenge, people.member, public_score=0.95, private_score=0.90, created_at=at(1))
-        low = make_scored_submission(
-            challenge, people.member, public_score=0.80, private_score=0.97, created_at=at(2)
-        )
+        low = make_scored_submission(challenge, people.member, public_score=0.80, private_score=0.97, created_at=at(2))
         lb.pick_final(challenge, people.member, [low.pk])
         (row,) = board_rows(challenge, lb.PRIVATE)
         assert (row.score, row.counted_ids) == (0.97, [low.pk])
