@@ -44,8 +44,10 @@ def _lines(text: str) -> list[str]:
 
 def _highlight(old: str, new: str) -> tuple[SafeString, SafeString]:
     """The two lines with the changed characters wrapped in <del>/<ins>; all text escaped."""
-    left, right = [], []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.ratio() < 0.5:  # mostly rewritten: marking every scattered character is noise
+        return mark_safe(f"<del>{escape(old)}</del>"), mark_safe(f"<ins>{escape(new)}</ins>")  # noqa: S308
+    left, right = [], []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         a, b = escape(old[i1:i2]), escape(new[j1:j2])
         if op == "equal":

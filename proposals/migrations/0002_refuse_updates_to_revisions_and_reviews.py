@@ -29,7 +29,8 @@ def add_triggers(apps, schema_editor):
                 RAISE EXCEPTION 'rows of % are immutable', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
             END;
             $$ LANGUAGE plpgsql;
-            """
+            """,
+            params=None,  # the % in RAISE is PL/pgSQL's placeholder, not the driver's
         )
         for table, columns in GUARDED.items():
             schema_editor.execute(
