@@ -212,7 +212,7 @@ def request_join(request, access, team_id):
 @require_POST
 @course_member
 def invite(request, access, team_id):
-    ta = team_access(access, team_id)
+    ta = team_access(access, team_id, write=True)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -292,6 +292,7 @@ def _invitation(access, pk) -> Invitation:
 @course_member
 def request_accept(request, access, pk):
     jr = _join_request(access, pk)
+    team_access(access, jr.team_id, write=True)
     return _answer(request, access, jr, services.accept_join_request, f"{services.display_name(jr.user)} joined.")
 
 
@@ -299,6 +300,7 @@ def request_accept(request, access, pk):
 @course_member
 def request_decline(request, access, pk):
     jr = _join_request(access, pk)
+    team_access(access, jr.team_id, write=True)
     return _answer(request, access, jr, services.decline_join_request, "Request declined.")
 
 
@@ -327,6 +329,7 @@ def invitation_decline(request, access, pk):
 @course_member
 def invitation_cancel(request, access, pk):
     inv = _invitation(access, pk)
+    team_access(access, inv.team_id, write=True)
     return _answer(request, access, inv, services.cancel_invitation, "Invitation cancelled.")
 
 
