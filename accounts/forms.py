@@ -5,7 +5,7 @@ User = get_user_model()
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=254)  # the User.email column's length
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150, required=False)
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
@@ -38,6 +38,10 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True  # the log-in name and where password resets go
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
