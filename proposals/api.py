@@ -35,6 +35,7 @@ from proposals.serializers import (
     DiffSerializer,
     DraftInputSerializer,
     DraftSectionSerializer,
+    EventSerializer,
     FeedItemSerializer,
     GridRowSerializer,
     ProposalDetailSerializer,
@@ -142,13 +143,19 @@ class MyProposal(APIView):
 
 
 def _detail(pa) -> dict:
+    """The fields of ProposalDetailSerializer; reviews and history only for the team and staff."""
     proposal = pa.proposal
-    proposal.latest_revision = queries.latest_revision(proposal)
-    proposal.latest_review = queries.latest_review(proposal) if pa.can_see_reviews else None
-    proposal.events = list(proposal.events.select_related("actor", "revision")) if pa.can_see_reviews else []
-    allowed = PROPOSAL_TRANSITIONS[proposal.status]
-    proposal.allowed_transitions = sorted(allowed) if (pa.can_edit or pa.can_review) else []
-    return ProposalDetailSerializer(proposal).data
+    revision = queries.latest_revision(proposal)
+    review = queries.latest_review(proposal) if pa.can_see_reviews else None
+    events = proposal.events.select_related("actor", "revision") if pa.can_see_reviews else []
+    allowed = PROPOSAL_TRANSITIONS[proposal.status] if (pa.can_edit or pa.can_review) else set()
+    return {
+        **ProposalSerializer(proposal).data,
+        "latest_revision": RevisionSerializer(revision).data if revision else None,
+        "latest_review": ReviewSerializer(review).data if review else None,
+        "events": EventSerializer(events, many=True).data,
+        "allowed_transitions": sorted(allowed),
+    }
 
 
 class ProposalDetail(APIView):

@@ -9,6 +9,7 @@ from proposals.models import (
     ProposalComment,
     ProposalEvent,
     ProposalRevision,
+    ProposalStatus,
     Review,
     ReviewDecision,
     RevisionSection,
@@ -35,6 +36,17 @@ def person(**kwargs):
     return PersonField(read_only=True, allow_null=True, **kwargs)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": f"One of {', '.join(ProposalStatus.values)}: draft → submitted → needs_revision or "
+        "approved; needs_revision → submitted.",
+    }
+)
+class ProposalStatusField(serializers.CharField):
+    """The status, described in text: an enum component named "Status" collides with other apps' ones."""
+
+
 # ---------------------------------------------------------------- template
 
 
@@ -57,6 +69,8 @@ class ProposalTemplateSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(serializers.ModelSerializer):
+    status = ProposalStatusField(read_only=True)
+
     class Meta:
         model = Proposal
         fields = [
@@ -126,6 +140,8 @@ class ReviewCreateSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor = person()
+    from_status = serializers.CharField(read_only=True, help_text="A proposal status, or empty when it started")
+    to_status = serializers.CharField(read_only=True, help_text="A proposal status")
     revision = serializers.IntegerField(source="revision.number", read_only=True, allow_null=True)
 
     class Meta:
@@ -181,7 +197,7 @@ class DiffSectionSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     old_title = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=["unchanged", "changed", "added", "removed"])
+    status = serializers.CharField(help_text="unchanged, changed, added or removed")
     unified = serializers.ListField(child=serializers.CharField(), help_text="Diff lines: ' ', '+', '-' or '@@' first.")
 
 
@@ -259,7 +275,7 @@ class GridRowSerializer(serializers.Serializer):
 
 
 class FeedItemSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["update", "comment"])
+    kind = serializers.CharField(help_text="update or comment")
     at = serializers.DateTimeField()
     update_id = serializers.IntegerField(source="update.pk")
     team_name = serializers.CharField(source="update.team.name")
