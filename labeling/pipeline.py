@@ -1,1 +1,162 @@
-"""The scoring pipeline a worker runs for one submission: claim, sandbox, trusted read, store."""
+"""The scoring pipeline for one submission: claim, run in the sandbox, read the output with the
+trusted reader, store the result. Celery's score_submission, `score_file` and the demo use it.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+from django.conf import settings
+
+from labeling import sandbox, scoring, services, storage
+from labeling.models import Challenge, Status, Submission
+
+log = logging.getLogger(__name__)
+
+# What a traceback says when memory ran out (numpy, pandas, C++ extensions, the C library).
+MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"Unable to allocate", b"Cannot allocate memory")
+
+
+def score(submission_id: int, worker: str) -> str:
+    """Claim and score one submission; what happened, for the log. Safe to call twice: only a
+    queued submission is claimed, and only the claim holder's result is stored."""
+    claim = services.claim_submission(submission_id, worker)
+    if claim is None:
+        log.info("Submission %s is not queued (done, cancelled, taken or gone); nothing to do.", submission_id)
+        return "skipped"
+    submission = Submission.objects.select_related("challenge").get(pk=submission_id)
+    outcome = evaluate(
+        submission.challenge,
+        code_path=submission.code_path,
+        code_sha256=submission.code_sha256,
+        heartbeat=lambda: services.heartbeat(claim),
+    )
+    if outcome is None:
+        log.info("Submission %s was cancelled or taken over while running; result dropped.", submission_id)
+        return "abandoned"
+    if not services.finish_submission(claim, outcome):
+        log.info("Submission %s changed hands before its result was stored; result dropped.", submission_id)
+        return "abandoned"
+    return outcome.status
+
+
+def evaluate(
+    challenge: Challenge,
+    *,
+    code: bytes | None = None,
+    code_path: str | None = None,
+    code_sha256: str | None = None,
+    heartbeat=None,
+) -> services.Outcome | None:
+    """Run code against the challenge and judge it; None if `heartbeat` said to stop."""
+    try:
+        tools = sandbox.check_available()
+    except sandbox.SandboxUnavailable as exc:
+        return services.Outcome(status=Status.FAILED, message=f"Not run: {exc}")
+    try:
+        if code is None:
+            code = storage.read_blob(code_path, code_sha256)
+        gold = services.load_gold(challenge)
+        inputs = [(item.name, storage.absolute(item.path)) for item in challenge.inputs.all()]
+    except (OSError, ValueError, scoring.TableError) as exc:
+        log.error("Challenge %s: stored files unusable: %s", challenge.pk, exc)
+        return services.Outcome(
+            status=Status.FAILED,
+            message="Not run: the scorer could not read the challenge's stored files "
+            f"({exc.__class__.__name__}). Staff: check the data directory on the workers, then rescore.",
+        )
+    limits = sandbox.Limits.for_challenge(challenge)
+    with sandbox.Scratch() as scratch:
+        scratch.add_bytes(services.CODE_FILENAME, code)
+        for name, path in inputs:
+            scratch.add_file(name, path)
+        result = sandbox.run(
+            scratch,
+            code=services.CODE_FILENAME,
+            output=challenge.output_filename,
+            inputs=[name for name, _ in inputs],
+            limits=limits,
+            heartbeat=heartbeat,
+            heartbeat_every=settings.SCORING_HEARTBEAT_SECONDS,
+            tools=tools,
+        )
+        if result.killed == "abandoned":
+            return None
+        log_tail = result.log_tail()
+        status, message = judge(result, limits)
+        if status is not None:
+            return services.Outcome(status=status, message=message, log_tail=log_tail, runtime_s=result.runtime_s)
+        try:
+            data = scoring.open_output(scratch.fd, challenge.output_filename)
+            predictions = scoring.read_predictions(
+                data, challenge.keys, challenge.label_column, gold, challenge.output_filename
+            )
+        except scoring.TableError as exc:
+            return services.Outcome(
+                status=Status.INVALID_OUTPUT,
+                message=" ".join(exc.problems),
+                log_tail=log_tail,
+                runtime_s=result.runtime_s,
+            )
+    public = scoring.public_keys(gold, challenge.public_fraction, challenge.split_seed)
+    scores = scoring.score(challenge.metric, gold, predictions, public)
+    return services.Outcome(status=Status.SCORED, log_tail=log_tail, runtime_s=result.runtime_s, scores=scores)
+
+
+def judge(result: sandbox.Result, limits: sandbox.Limits) -> tuple[str | None, str]:
+    """(terminal status, message for the student) of a run that did not end cleanly, or
+    (None, "") when the program exited with status 0 and its output is to be read."""
+    if result.setup_error:
+        return Status.FAILED, (
+            f"The sandbox could not start, so your code did not run ({result.setup_error[:300]}). "
+            "This is a problem of the scorer, not of your code: tell the course staff."
+        )
+    if result.killed == "time":
+        return Status.TIMED_OUT, (
+            f"Stopped after the time limit of {limits.time_s:g} s (wall-clock time, for everything the code "
+            "starts). Make it faster: vectorize with pandas/numpy instead of Python loops over rows."
+        )
+    if result.killed == "disk":
+        return Status.FAILED, (
+            f"Stopped: the code wrote more than {limits.scratch_mb} MB or {limits.scratch_entries:,} files "
+            "into its working directory."
+        )
+    sig = result.signal
+    if sig in (signal.SIGXCPU,) or (sig == signal.SIGKILL and result.cpu_s and result.cpu_s >= limits.time_s):
+        return Status.TIMED_OUT, f"Stopped after using {limits.time_s:g} s of CPU time, the limit of this challenge."
+    memory = _ran_out_of_memory(result)
+    if memory:
+        return Status.MEMORY_EXCEEDED, (
+            f"The code ran out of memory: the limit is {limits.memory_mb} MB of address space per process "
+            "(numpy, pandas and scikit-learn take about 300 MB of it just by being imported). "
+            "Use less memory, e.g. smaller dtypes or processing in chunks."
+        )
+    if result.exit_code == sandbox.EXIT_AGGREGATE:
+        return Status.INVALID_OUTPUT, "aggregate(raw) could not produce the output file; the log below says why."
+    if sig is not None:
+        name = _signal_name(sig)
+        if sig == signal.SIGXFSZ:
+            return Status.FAILED, f"Stopped: the code wrote a file larger than {limits.file_mb} MB."
+        return Status.FAILED, f"The code was killed by signal {sig} ({name}); the end of its output is below."
+    if result.exit_code:
+        if b"File too large" in result.stderr:
+            return Status.FAILED, f"The code tried to write a file larger than {limits.file_mb} MB and crashed."
+        return Status.FAILED, (
+            f"The code stopped with exit status {result.exit_code}; the end of its output below shows the error."
+        )
+    return None, ""
+
+
+def _ran_out_of_memory(result: sandbox.Result) -> bool:
+    if result.exit_code == sandbox.EXIT_MEMORY:
+        return True
+    ended_badly = result.signal is not None or bool(result.exit_code)
+    return ended_badly and any(marker in result.stderr for marker in MEMORY_MARKERS)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
