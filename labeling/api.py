@@ -29,6 +29,7 @@ from labeling import services
 from labeling.forms import CHALLENGE_FIELDS, read_upload
 from labeling.models import Challenge, Hint, Status, Submission
 from labeling.serializers import (
+    BenchmarkSerializer,
     ChallengeDetailSerializer,
     ChallengeSerializer,
     ChallengeStaffSerializer,
@@ -361,6 +362,39 @@ class SubmissionRequalify(SubmissionMixin, APIView):
         except DjangoValidationError as exc:
             _raise(exc)
         return self.respond(submission)
+
+
+class BenchmarkList(ChallengeMixin, generics.ListAPIView):
+    """The challenge's reference solutions (GET) and adding one (POST, multipart `name` and `file`);
+    it is scored like a submission and shown as a benchmark row. Staff only."""
+
+    permission_classes = [CourseStaff]
+    serializer_class = SubmissionSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return Submission.objects.filter(challenge=self.get_challenge(), is_benchmark=True).order_by("id")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **self.submission_context()}
+
+    @extend_schema(request=BenchmarkSerializer, responses={201: SubmissionSerializer})
+    def post(self, request, course_slug, slug):
+        challenge = self.get_challenge()
+        serializer = BenchmarkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            sub = services.add_benchmark(
+                challenge,
+                serializer.validated_data["name"],
+                read_upload(upload, challenge.max_code_bytes),
+                upload.name,
+            )
+        except DjangoValidationError as exc:
+            _raise(exc)
+        body = SubmissionSerializer(sub, context=self.submission_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ChallengeRescore(ChallengeMixin, APIView):

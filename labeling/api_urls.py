@@ -23,6 +23,7 @@ urlpatterns = [
     path(sub + "requalify/", api.SubmissionRequalify.as_view(), name="submission-requalify"),
     path(ch + "leaderboard/", api.Leaderboard.as_view(), name="leaderboard"),
     path(ch + "picks/", api.Picks.as_view(), name="picks"),
+    path(ch + "benchmarks/", api.BenchmarkList.as_view(), name="benchmarks"),
     path(ch + "rescore/", api.ChallengeRescore.as_view(), name="rescore"),
     path(ch + "close/", api.ChallengeClose.as_view(), name="close"),
     path(ch + "export/", api.ChallengeExport.as_view(), name="export"),

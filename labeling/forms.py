@@ -158,6 +158,11 @@ class SubmitForm(forms.Form):
     file = forms.FileField(label="Your solution (.py)")
 
 
+class BenchmarkForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name on the leaderboard", help_text="e.g. Majority vote")
+    file = forms.FileField(label="Reference solution (.py)")
+
+
 class DisqualifyForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Reason", help_text="Shown to the participant.")
 

@@ -282,11 +282,12 @@ def sparkline(history, bounds, *, label: str = "", width: int = 120, height: int
             best = score
         x, y = xy(at, best)
         steps.append(f"{x},{y}")
-    dots = "".join(format_html('<circle cx="{}" cy="{}" r="1.6"/>', *xy(at, s)) for at, s in history)
+    dots = "".join(format_html('<circle cx="{}" cy="{}" r="2"/>', *xy(at, s)) for at, s in history)
     title = f"{label}: {len(history)} scored submission{'s' if len(history) != 1 else ''}, best {best:.4f}"
     return format_html(
         '<svg class="sparkline" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">'
         "<title>{t}</title>"
+        '<rect class="spark-bg" x="0" y="0" width="{w}" height="{h}" rx="3"/>'
         '<polyline points="{pts}" fill="none" stroke="currentColor" stroke-width="1.5"/>'
         '<g class="dots">{dots}</g></svg>',
         w=width,

@@ -305,6 +305,11 @@ class PicksSerializer(serializers.Serializer):
     limit = serializers.IntegerField(read_only=True)
 
 
+class BenchmarkSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="The row's name on the leaderboard.")
+    file = serializers.FileField(help_text="The reference solution (.py).")
+
+
 class DisqualifySerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 

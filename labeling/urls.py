@@ -20,6 +20,7 @@ urlpatterns = [
     path(ch + "leaderboard/", views.leaderboard, name="leaderboard"),
     path(ch + "submissions/", views.staff_submissions, name="staff_submissions"),
     path(ch + "rescore/", views.rescore_all, name="rescore_all"),
+    path(ch + "benchmarks/", views.benchmark_add, name="benchmark_add"),
     path(ch + "close/", views.close_now, name="close"),
     path(ch + "export.csv", views.export_csv, name="export"),
     path(sub, views.submission_detail, name="submission"),

@@ -25,7 +25,15 @@ from labeling import access as acl
 from labeling import hints as hint_rules
 from labeling import leaderboard as lb
 from labeling import services
-from labeling.forms import ChallengeForm, DisqualifyForm, HintFormSet, SubmissionFilterForm, SubmitForm, read_upload
+from labeling.forms import (
+    BenchmarkForm,
+    ChallengeForm,
+    DisqualifyForm,
+    HintFormSet,
+    SubmissionFilterForm,
+    SubmitForm,
+    read_upload,
+)
 from labeling.models import Challenge, Hint, Status, Submission
 
 
@@ -76,7 +84,7 @@ def index(request, access):
     return _render(request, access, "labeling/index.html", {"rows": rows})
 
 
-def _challenge_context(request, access, challenge, *, submit_form=None, submit_errors=None):
+def _challenge_context(request, access, challenge, *, submit_form=None, submit_errors=None, benchmark_form=None):
     phase = acl.phase(challenge)
     ctx = {
         "challenge": challenge,
@@ -105,6 +113,8 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         ctx["standing"] = lb.standing_of(challenge, acl.viewer_participants(challenge, request.user))
     else:
         counts = dict(Submission.objects.filter(challenge=challenge).values_list("status").annotate(n=Count("id")))
+        ctx["benchmarks"] = list(Submission.objects.filter(challenge=challenge, is_benchmark=True).order_by("id"))
+        ctx["benchmark_form"] = benchmark_form or BenchmarkForm()
         ctx["status_counts"] = [(Status(s).label, counts.get(s, 0)) for s in Status.values if counts.get(s)]
     return ctx
 
@@ -406,6 +416,27 @@ def submission_requalify(request, access, slug, pk):
     else:
         messages.success(request, f"Submission {sub.pk} is back on the leaderboard.")
     return redirect(_safe_next(request, _submission_url(access, challenge, sub)))
+
+
+@require_POST
+@course_staff
+def benchmark_add(request, access, slug):
+    challenge = acl.get_challenge_for_user(access, slug)
+    form = BenchmarkForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            sub = services.add_benchmark(
+                challenge, form.cleaned_data["name"], read_upload(upload, challenge.max_code_bytes), upload.name
+            )
+        except ValidationError as exc:
+            for message in _errors(exc):
+                form.add_error("file", message)
+        else:
+            messages.success(request, f"Reference solution “{sub.benchmark_name}” is queued to be scored.")
+            return redirect(_challenge_url(access, challenge) + "#benchmarks")
+    ctx = _challenge_context(request, access, challenge, benchmark_form=form)
+    return _render(request, access, "labeling/challenge.html", ctx, status=400)
 
 
 @require_POST

@@ -196,14 +196,14 @@ class TestSubmitting:
 class TestLeaderboardAndPicks:
     def test_the_public_board(self, people, api_for, challenge):
         make_scored_submission(challenge, public_score=0.9227, benchmark_name="Majority vote")
-        make_scored_submission(challenge, people.member, public_score=0.93, private_score=0.5)
+        make_scored_submission(challenge, people.member, public_score=0.93, private_score=0.8123)
         body = api_for(people.member).get(api_url("leaderboard", challenge)).json()
         assert (body["board"], body["closed"], body["count"]) == ("public", False, 2)
         first, bench = body["rows"]
         assert (first["rank"], first["name"], first["is_own"], first["score"]) == (1, "Mia Member", True, 0.93)
         assert len(first["history"]) == 1
         assert (bench["rank"], bench["is_benchmark"]) == (None, True)
-        assert "0.5" not in str(body)
+        assert "0.8123" not in str(body) and "private_score" not in first
 
     def test_the_private_board_after_closing(self, people, api_for, closed):
         make_scored_submission(closed, people.member, public_score=0.93, private_score=0.91)
@@ -289,6 +289,13 @@ class TestStaffActions:
         assert not api.post(api_url("submission-requalify", challenge, sub.pk)).json()["disqualified"]
         assert api.post(api_url("submission-rescore", challenge, sub.pk)).json()["status"] == "queued"
         assert api.post(api_url("submission-rescore", challenge, sub.pk)).status_code == 400
+
+    def test_add_and_list_reference_solutions(self, people, api_for, challenge):
+        api = api_for(people.ta)
+        response = api.post(api_url("benchmarks", challenge), {"name": "EM", "file": py()}, format="multipart")
+        assert response.status_code == 201
+        assert (response.json()["is_benchmark"], response.json()["benchmark_name"]) == (True, "EM")
+        assert [b["benchmark_name"] for b in api.get(api_url("benchmarks", challenge)).json()["results"]] == ["EM"]
 
     def test_rescore_all(self, people, api_for, challenge):
         make_scored_submission(challenge, people.member, public_score=0.9)

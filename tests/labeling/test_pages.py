@@ -456,6 +456,20 @@ class TestStaffSubmissions:
         sub.refresh_from_db()
         assert not sub.disqualified
 
+    def test_staff_add_a_reference_solution(self, people, client_for, challenge):
+        client = client_for(people.instructor)
+        data = {"name": "Majority vote", "file": py()}
+        response = client.post(url("benchmark_add", challenge), data, follow=True)
+        assert "Reference solution “Majority vote” is queued to be scored." in response.content.decode()
+        bench = Submission.objects.get(challenge=challenge, is_benchmark=True)
+        assert (bench.participant, bench.status) == ("b:Majority vote", Status.QUEUED)
+
+    def test_a_bad_reference_solution_is_refused(self, people, client_for, challenge):
+        data = {"name": "Broken", "file": py(name="notes.txt")}
+        response = client_for(people.instructor).post(url("benchmark_add", challenge), data)
+        assert response.status_code == 400 and "ending in .py" in response.content.decode()
+        assert not Submission.objects.exists()
+
     def test_close_now_reveals_the_private_board(self, people, client_for, challenge):
         make_scored_submission(challenge, people.member, public_score=0.93, private_score=0.8123)
         response = client_for(people.instructor).post(url("close", challenge), follow=True)

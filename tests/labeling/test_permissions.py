@@ -44,7 +44,7 @@ def gold_fragments() -> list[bytes]:
 
 
 STAFF_PAGES_GET = ["edit", "hints_edit", "staff_submissions", "export"]
-STAFF_PAGES_POST = ["rescore_all", "close"]
+STAFF_PAGES_POST = ["rescore_all", "close", "benchmark_add"]
 STAFF_SUB_POST = ["submission_rescore", "submission_disqualify", "submission_requalify"]
 SUB_PAGES = ["submission", "submission_status", "submission_code"]
 
@@ -199,6 +199,8 @@ class TestStaffActions:
         for name in ("rescore", "close"):
             assert rest.post(api(name, challenge)).status_code == 403, name
         assert rest.get(api("export", challenge)).status_code == 403
+        assert rest.get(api("benchmarks", challenge)).status_code == 403
+        assert rest.post(api("benchmarks", challenge), {"name": "x"}).status_code == 403
         for name in ("submission-rescore", "submission-disqualify", "submission-requalify"):
             assert rest.post(api(name, challenge, mias.pk), {"reason": "x"}).status_code == 403, name
         challenge.refresh_from_db()
