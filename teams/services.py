@@ -131,10 +131,9 @@ def check_student_may_change(course: Course, team: Team | None = None) -> None:
 def _lock_students(course: Course, users: Iterable, *, subject: str | None = None) -> None:
     """Lock the course membership rows of `users` (in id order) and check they are students."""
     users = sorted({u.pk: u for u in users}.values(), key=lambda u: u.pk)
-    rows = {
-        m.user_id: m
-        for m in Membership.objects.select_for_update().filter(course=course, user__in=[u.pk for u in users])
-    }
+    # No ordering and of=("self",): lock only these membership rows, not the joined course or user rows.
+    locked = Membership.objects.select_for_update(of=("self",)).filter(course=course, user__in=[u.pk for u in users])
+    rows = {m.user_id: m for m in locked.order_by("pk")}
     for user in users:
         row = rows.get(user.pk)
         if row is None or row.role != Role.STUDENT:
