@@ -1,0 +1,62 @@
+"""Site-operator views of the labeling challenge. State changes go through labeling.services;
+the status, scores and gold are read-only here (a hand edit would bypass the scorer's rules)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from labeling import services
+from labeling.models import Challenge, ChallengeInput, Hint, Submission, SubmissionEvent
+
+
+class ChallengeInputInline(admin.TabularInline):
+    model = ChallengeInput
+    extra = 0
+    readonly_fields = ["name", "path", "size", "sha256"]
+    can_delete = False
+
+
+class HintInline(admin.TabularInline):
+    model = Hint
+    extra = 0
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(admin.ModelAdmin):
+    list_display = ["title", "course", "slug", "metric", "gold_rows", "opens_at", "closes_at"]
+    list_filter = ["metric", "participation", "course"]
+    search_fields = ["title", "slug", "course__slug"]
+    readonly_fields = ["gold_path", "gold_sha256", "gold_rows", "created_at"]
+    inlines = [ChallengeInputInline, HintInline]
+
+
+class SubmissionEventInline(admin.TabularInline):
+    model = SubmissionEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "at", "actor", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["pk", "challenge", "participant", "status", "score", "public_score", "attempts", "created_at"]
+    list_filter = ["status", "is_benchmark", "disqualified", "challenge"]
+    search_fields = ["participant", "submitter__email", "benchmark_name", "worker"]
+    raw_id_fields = ["submitter", "team"]
+    readonly_fields = [f.name for f in Submission._meta.fields if f.name not in ("disqualified", "disqualified_reason")]
+    inlines = [SubmissionEventInline]
+    actions = ["rescore"]
+
+    @admin.action(description="Rescore the selected submissions")
+    def rescore(self, request, queryset):
+        done = 0
+        for submission in queryset:
+            try:
+                services.rescore_submission(submission, request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.WARNING)
+            else:
+                done += 1
+        self.message_user(request, f"{done} submission(s) queued for rescoring.")
