@@ -73,6 +73,11 @@ def _at(day: datetime.date, hour: int, tz) -> datetime.datetime:
 
 def seed(course, people):
     """Add this app's part of the demo course. `people` maps role names to users (see courses.demo)."""
+    with services.without_email():
+        _seed(course, people)
+
+
+def _seed(course, people):
     teams = [t for t in course.teams.prefetch_related("memberships__user").order_by("id") if t.memberships.count() >= 2]
     if not teams or not course.start_date:
         return
@@ -130,18 +135,21 @@ def seed(course, people):
         p = services.start_proposal(team, by=a, now=_at(start + datetime.timedelta(12), 9, tz))
         services.save_draft(p, PROPOSALS[2], by=a, now=_at(start + datetime.timedelta(12), 10, tz))
 
-    _seed_updates(course, teams[:3], members, people)
+    everyone = [t for t in course.teams.prefetch_related("memberships__user").order_by("id") if t.memberships.count()]
+    members.update({t.pk: [m.user for m in t.memberships.all()] for t in everyone})
+    _seed_updates(course, teams, everyone, members, people)
 
 
-def _seed_updates(course, teams, members, people):
-    """Weeks 1–3: the second team misses week 2 and posts week 3 late; comments on a few."""
+def _seed_updates(course, teams, everyone, members, people):
+    """Weeks 1–3 for every team: the second team (`teams[1]`) misses week 2 and posts week 3 late."""
     posted = {}
-    for i, team in enumerate(teams):
+    slow = teams[1] if len(teams) >= 2 else None
+    for i, team in enumerate(everyone):
         for week_number, (did, nxt) in UPDATES.items():
-            if i == 1 and week_number == 2:
+            if team == slow and week_number == 2:
                 continue  # the missing one
             week = course_week(course, week_number)
-            late = i == 1 and week_number == 3
+            late = team == slow and week_number == 3
             at = week.due + datetime.timedelta(hours=5) if late else week.due - datetime.timedelta(hours=20 - i)
             author = members[team.pk][week_number % len(members[team.pk])]
             fields = {
@@ -150,9 +158,9 @@ def _seed_updates(course, teams, members, people):
                 "blockers": "GPU quota on the cluster runs out on Fridays." if week_number == 2 else "",
                 "links": f"Validation accuracy: **{0.6 + 0.08 * week_number:.2f}**",
             }
-            posted[(i, week_number)] = services.post_weekly_update(team, week_number, fields, by=author, now=at)
+            posted[(team.pk, week_number)] = services.post_weekly_update(team, week_number, fields, by=author, now=at)
 
-    first = posted.get((0, 3))
+    first = posted.get((teams[0].pk, 3))
     if first:
         at = first.created_at + datetime.timedelta(hours=3)
         question = services.comment_on_update(
@@ -165,10 +173,11 @@ def _seed_updates(course, teams, members, people):
             parent=question,
             now=at + datetime.timedelta(hours=2),
         )
-    if len(teams) >= 3 and posted.get((2, 2)):
+    if len(teams) >= 3:
+        third = posted[(teams[2].pk, 2)]
         services.comment_on_update(
-            posted[(2, 2)],
+            third,
             by=members[teams[0].pk][1],
             body="We had the same GPU problem: the night queue is much emptier.",
-            now=posted[(2, 2)].created_at + datetime.timedelta(hours=6),
+            now=third.created_at + datetime.timedelta(hours=6),
         )

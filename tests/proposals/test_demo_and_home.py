@@ -33,7 +33,7 @@ class TestTheDemo:
 class TestTheHomeCard:
     def test_a_student_sees_the_proposal_status_and_this_weeks_update(self, live_dates, submitted, people, client_for):
         body = client_for(people.member).get(reverse("courses:home", args=[people.course.slug])).content.decode()
-        assert "Proposal and updates" in body and "Submitted" in body and "Week 3 update" in body
+        assert "updates</a>" in body and "Submitted" in body and "Week 3 update" in body
 
     def test_staff_see_what_to_review_and_who_is_missing(self, live_dates, submitted, people, client_for):
         services.post_weekly_update(people.team, 3, {"did": "a", "next_steps": "b"}, by=people.member)
