@@ -30,7 +30,7 @@ class TestSeedDemo:
         out = capsys.readouterr().out
         assert "ada@demo.courseproj.test" in out and "demo-password-2026" in out
         course = Course.objects.get(slug=DEMO_SLUG)
-        assert Membership.objects.filter(course=course, role="student").count() == 12
+        assert Membership.objects.filter(course=course, role="student").count() >= 12
         assert course.teams.count() >= 3
         call_command("seed_demo")
         assert "Found existing" in capsys.readouterr().out
