@@ -149,6 +149,10 @@ class HintForm(forms.ModelForm):
         fields = ["order", "text", "reveal_at", "reveal_on_click"]
         widgets = {"reveal_at": DATETIME_WIDGET, "text": forms.Textarea(attrs={"rows": 3})}
         labels = {"reveal_at": "Shown to everyone from", "reveal_on_click": "Students may reveal it early"}
+        help_texts = {
+            "reveal_at": "Course time zone. Empty: shown from the start, or, if students may reveal it, "
+            "only to those who click.",
+        }
 
 
 HintFormSet = inlineformset_factory(Challenge, Hint, form=HintForm, extra=1, can_delete=True)

@@ -1,5 +1,6 @@
 """Hints of a challenge: shown to everyone from their reveal time, or earlier to a student who
 clicks "reveal" on a hint that allows it (the click is recorded, once per student and hint).
+A hint with no reveal time is shown from the start, unless it is revealed by click only.
 
 Hints are revealed in order: a student may reveal a hint early only once every earlier hint
 is visible to them. Staff always see every hint, with when and to whom it was revealed.
@@ -28,6 +29,13 @@ class HintView:
     number: int = 0
 
 
+def shown_by_time(hint: Hint, now) -> bool:
+    """Shown to everyone: its time has come, or it has no time and is not click-only."""
+    if hint.reveal_at is None:
+        return not hint.reveal_on_click
+    return hint.reveal_at <= now
+
+
 def visible_hints(challenge: Challenge, user, *, is_staff: bool = False, now=None) -> list[HintView]:
     """Every hint of the challenge, in order, with whether `user` may read it now (two queries)."""
     now = now or timezone.now()
@@ -40,7 +48,7 @@ def visible_hints(challenge: Challenge, user, *, is_staff: bool = False, now=Non
     for number, hint in enumerate(hints, start=1):
         if is_staff:
             view = HintView(hint, True, "staff", number=number)
-        elif hint.reveal_at is not None and hint.reveal_at <= now:
+        elif shown_by_time(hint, now):
             view = HintView(hint, True, "time", number=number)
         elif hint.pk in clicked:
             view = HintView(hint, True, "click", clicked[hint.pk], number=number)
@@ -58,7 +66,7 @@ def reveal_hint(hint: Hint, user, *, now=None) -> HintReveal | None:
     ValidationError if the hint is not revealable on click or an earlier hint is still hidden.
     """
     now = now or timezone.now()
-    if hint.reveal_at is not None and hint.reveal_at <= now:
+    if shown_by_time(hint, now):
         return None
     existing = HintReveal.objects.filter(hint=hint, user=user).first()
     if existing:

@@ -147,7 +147,7 @@ def submit(request, access, slug):
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            messages.success(request, f"Submission {submission.pk} is queued; its status updates below.")
+            messages.success(request, f"Submission {submission.pk} is in; its status below updates by itself.")
             return redirect("labeling:submission", access.course.slug, challenge.slug, submission.pk)
     ctx = _challenge_context(request, access, challenge, submit_form=form, submit_errors=errors)
     return _render(request, access, "labeling/challenge.html", ctx, status=400)

@@ -36,8 +36,13 @@ class TestVisibility:
         views = visible_hints(challenge, people.member)
         assert [(v.visible, v.how) for v in views] == [(True, "time"), (False, "")]
 
+    def test_a_hint_without_a_time_shows_from_the_start_unless_it_is_click_only(self, people, challenge):
+        hints(challenge, {}, {"reveal_on_click": True})
+        views = visible_hints(challenge, people.member)
+        assert [(v.visible, v.can_reveal) for v in views] == [(True, False), (False, True)]
+
     def test_staff_see_every_hint(self, people, challenge):
-        hints(challenge, {"reveal_at": FUTURE}, {})
+        hints(challenge, {"reveal_at": FUTURE}, {"reveal_on_click": True})
         assert all(v.visible for v in visible_hints(challenge, people.ta, is_staff=True))
 
     def test_a_click_reveals_it_to_that_student_only_and_is_recorded(self, people, challenge):
