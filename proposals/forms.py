@@ -21,7 +21,7 @@ class ProposalEditorForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 6, "class": "section-body"}),
             )
             self.fields[f"version_{section.key}"] = forms.IntegerField(
-                required=False, initial=draft.version if draft else None, widget=forms.HiddenInput
+                required=False, initial=draft.version if draft else 0, widget=forms.HiddenInput
             )
 
     def bodies(self) -> dict[str, str]:

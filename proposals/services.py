@@ -294,7 +294,8 @@ def save_draft(
     now: datetime.datetime | None = None,
 ) -> dict[str, DraftSection]:
     """Save the team's working text of some sections. With `versions` (key → the version the
-    editor was opened with), a section a teammate saved since then is refused, not overwritten."""
+    editor was opened with, 0 for a section not saved yet), a section a teammate saved since then
+    is refused, not overwritten."""
     now = _now(now)
     _require_team_member(proposal.team, by)
     # Lock the proposal: a submit must not freeze a half-saved draft.
@@ -313,6 +314,7 @@ def save_draft(
         row = rows.get(key)
         expected = (versions or {}).get(key)
         if row is not None and expected is not None and row.version != expected and row.body != body:
+            # (a section first saved by a teammate since the editor opened has version 1 ≠ 0)
             conflicts[key] = row
     if conflicts:
         names = ", ".join(f"“{known[k].title}”" for k in conflicts)

@@ -230,3 +230,9 @@ class TestDrafts:
     def test_too_long_text_is_refused(self, proposal, people):
         with pytest.raises(ValidationError, match="the limit is 20,000"):
             services.save_draft(proposal, {"goal": "x" * 20_001}, by=people.member)
+
+    def test_a_section_a_teammate_saved_first_is_not_overwritten(self, people):
+        p = services.start_proposal(people.team, by=people.member)
+        services.save_draft(p, {"goal": "Tess was first"}, by=people.teammate, versions={"goal": 0})
+        with pytest.raises(services.DraftConflict):
+            services.save_draft(p, {"goal": "Mia's"}, by=people.member, versions={"goal": 0})
