@@ -179,10 +179,6 @@ class TeamHistory(generics.ListAPIView):
         return team.events.select_related("actor", "subject")
 
 
-@extend_schema(
-    operation_id="courses_teams_course_history_list",
-    parameters=[OpenApiParameter("kind", str, enum=EventKind.values)],
-)
 class CourseHistory(generics.ListAPIView):
     """Every team change in the course, newest first (staff)."""
 
@@ -193,6 +189,13 @@ class CourseHistory(generics.ListAPIView):
         events = self.request.course_access.course.team_events.select_related("actor", "subject")
         kind = self.request.query_params.get("kind")
         return events.filter(kind=kind) if kind in EventKind.values else events
+
+    @extend_schema(
+        operation_id="courses_teams_course_history_list",
+        parameters=[OpenApiParameter("kind", str, enum=EventKind.values)],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 # ---------------------------------------------------------------- requests and invitations

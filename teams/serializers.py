@@ -1,8 +1,15 @@
 import zoneinfo
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from teams.models import BoardPost, Invitation, JoinRequest, PlacementPlan, Team, TeamEvent
+from teams.models import BoardPost, Invitation, JoinRequest, PlacementPlan, RequestStatus, Team, TeamEvent
+
+
+@extend_schema_field({"type": "string", "description": ", ".join(RequestStatus.values)})
+class RequestStatusField(serializers.CharField):
+    """The status of a join request or invitation, described in text: an enum component named
+    "Status" shared by two serializers collides with other apps' status enums."""
 
 
 class UserBriefSerializer(serializers.Serializer):
@@ -65,6 +72,7 @@ class TeamBriefSerializer(serializers.Serializer):
 class JoinRequestSerializer(serializers.ModelSerializer):
     team = TeamBriefSerializer(read_only=True)
     user = UserBriefSerializer(read_only=True)
+    status = RequestStatusField(read_only=True)
 
     class Meta:
         model = JoinRequest
@@ -80,6 +88,7 @@ class InvitationSerializer(serializers.ModelSerializer):
     team = TeamBriefSerializer(read_only=True)
     user = UserBriefSerializer(read_only=True)
     invited_by = UserBriefSerializer(read_only=True)
+    status = RequestStatusField(read_only=True)
 
     class Meta:
         model = Invitation
