@@ -45,7 +45,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_benchmark", "disqualified", "challenge"]
     search_fields = ["participant", "submitter__email", "benchmark_name", "worker"]
     raw_id_fields = ["submitter", "team"]
-    readonly_fields = [f.name for f in Submission._meta.fields if f.name not in ("disqualified", "disqualified_reason")]
+    readonly_fields = [f.name for f in Submission._meta.fields]
     inlines = [SubmissionEventInline]
     actions = ["rescore"]
 

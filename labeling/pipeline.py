@@ -66,6 +66,13 @@ def evaluate(
             message="Not run: the scorer could not read the challenge's stored files "
             f"({exc.__class__.__name__}). Staff: check the data directory on the workers, then rescore.",
         )
+    try:
+        return _run_and_judge(challenge, code, gold, inputs, tools, heartbeat)
+    except sandbox.SandboxUnavailable as exc:
+        return services.Outcome(status=Status.FAILED, message=f"Not run: {exc}")
+
+
+def _run_and_judge(challenge, code, gold, inputs, tools, heartbeat) -> services.Outcome | None:
     limits = sandbox.Limits.for_challenge(challenge)
     with sandbox.Scratch() as scratch:
         scratch.add_bytes(services.CODE_FILENAME, code)

@@ -170,8 +170,16 @@ def runtime_packages() -> dict[str, str]:
     return {"python": runtime.python, **runtime.packages}
 
 
+# Where the tools are looked for (None: PATH, then /usr/bin and /bin). Tests point it elsewhere
+# to see the scorer refuse to run without bubblewrap.
+TOOL_PATH: str | None = None
+# Where scratch directories are made (None: the system's temporary directory).
+SCRATCH_PARENT: str | None = None
+
+
 def _tool(name: str) -> str | None:
-    return shutil.which(name) or next((p for p in (f"/usr/bin/{name}", f"/bin/{name}") if os.access(p, os.X_OK)), None)
+    path = TOOL_PATH if TOOL_PATH is not None else f"{os.environ.get('PATH', os.defpath)}:/usr/bin:/bin"
+    return shutil.which(name, path=path)
 
 
 def sandbox_ids() -> tuple[int, int]:
@@ -181,18 +189,19 @@ def sandbox_ids() -> tuple[int, int]:
     return os.getuid(), os.getgid()
 
 
-def _can_traverse(path: Path, uid: int, gid: int) -> Path | None:
-    """The first folder on the way to `path` that uid:gid cannot enter or read, or None."""
+def _can_traverse(path: Path, uid: int, gid: int, read: bool = True) -> Path | None:
+    """The first folder on the way to `path` that uid:gid cannot enter (or, with `read`, list), or None."""
     if uid == 0:
         return None
     for folder in [*reversed(path.parents), path]:
         st = folder.stat()
+        last = read and folder == path
         if st.st_uid == uid:
-            bits = stat.S_IXUSR | (stat.S_IRUSR if folder == path else 0)
+            bits = stat.S_IXUSR | (stat.S_IRUSR if last else 0)
         elif st.st_gid == gid:
-            bits = stat.S_IXGRP | (stat.S_IRGRP if folder == path else 0)
+            bits = stat.S_IXGRP | (stat.S_IRGRP if last else 0)
         else:
-            bits = stat.S_IXOTH | (stat.S_IROTH if folder == path else 0)
+            bits = stat.S_IXOTH | (stat.S_IROTH if last else 0)
         if st.st_mode & bits != bits:
             return folder
     return None
@@ -252,7 +261,14 @@ class Scratch:
         self.fd: int | None = None
 
     def __enter__(self) -> Scratch:
-        self.path = Path(tempfile.mkdtemp(prefix="courseproj-run-"))
+        parent = Path(SCRATCH_PARENT or tempfile.gettempdir())
+        blocked = _can_traverse(parent, self.uid, self.gid, read=False)
+        if blocked is not None:
+            raise SandboxUnavailable(
+                f"The sandbox user (uid {self.uid}) cannot reach the scratch folder {parent} ({blocked} is closed "
+                "to it); point TMPDIR of the worker to a folder every user can enter. Nothing was run."
+            )
+        self.path = Path(tempfile.mkdtemp(prefix="courseproj-run-", dir=parent))
         try:
             os.chmod(self.path, 0o700)
             if os.geteuid() == 0:

@@ -87,6 +87,14 @@ def decode(data: bytes, what: str) -> str:
 
 def parse_rows(data: bytes, key_columns: list[str], label_column: str, what: str) -> list[tuple[int, Key, str]]:
     """(line number, key, raw label) of every row; TableError listing every problem found."""
+    rows, problems = _parse(data, key_columns, label_column, what)
+    if problems:
+        raise TableError(_summarize(_in_line_order(problems)))
+    return rows
+
+
+def _parse(data: bytes, key_columns: list[str], label_column: str, what: str):
+    """(usable rows, problems of the other rows); TableError if the table as a whole is unusable."""
     text = decode(data, what)
     if "\x00" in text:
         raise TableError([f"The {what} contains NUL bytes; it is not a CSV text file."])
@@ -123,23 +131,21 @@ def parse_rows(data: bytes, key_columns: list[str], label_column: str, what: str
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue  # a blank line
             if len(fields) != len(names):
-                problems.append(f"Line {line} has {len(fields)} fields; the header has {len(names)}.")
+                problems.append((line, f"Line {line} has {len(fields)} fields; the header has {len(names)}."))
                 continue
             key = tuple(fields[i].strip() for i in key_at)
             label = fields[label_at]
             if any(part == "" for part in key):
-                problems.append(f"Line {line} has an empty key ({', '.join(key_columns)}).")
+                problems.append((line, f"Line {line} has an empty key ({', '.join(key_columns)})."))
                 continue
             if key in seen:
-                problems.append(f"Line {line} repeats the key {_show(key)} of line {seen[key]}.")
+                problems.append((line, f"Line {line} repeats the key {_show(key)} of line {seen[key]}."))
                 continue
             seen[key] = line
             rows.append((line, key, label))
     except csv.Error as exc:
-        problems.append(f"Line {reader.line_num} is not valid CSV: {exc}.")
-    if problems:
-        raise TableError(_summarize(problems))
-    return rows
+        problems.append((reader.line_num, f"Line {reader.line_num} is not valid CSV: {exc}."))
+    return rows, problems
 
 
 def _show(key: Key) -> str:
@@ -157,16 +163,16 @@ def read_gold(data: bytes, key_columns: list[str], label_column: str) -> Gold:
         problems.append(f"The label column {label_column} cannot also be a key column.")
     if problems:
         raise TableError(problems)
-    rows = parse_rows(data, key_columns, label_column, "gold")
-    if not rows:
+    rows, problems = _parse(data, key_columns, label_column, "gold")
+    if not rows and not problems:
         raise TableError(["The gold has a header but no rows."])
-    labels, empty = {}, []
+    labels = {}
     for line, key, raw in rows:
         if not raw.strip():
-            empty.append(f"Line {line} of the gold has no label.")
+            problems.append((line, f"Line {line} of the gold has no label."))
         labels[key] = normalize_label(raw)
-    if empty:
-        raise TableError(_summarize(empty))
+    if problems:
+        raise TableError(_summarize(_in_line_order(problems)))
     binary = all(label in (TRUE, FALSE) for label in labels.values())
     return Gold(labels=labels, binary=binary)
 
@@ -176,26 +182,38 @@ def read_predictions(data: bytes, key_columns: list[str], label_column: str, gol
 
     Keys that are not in the gold are ignored; their labels are still checked so a student
     learns about a malformed file at once."""
-    rows = parse_rows(data, key_columns, label_column, f"output file {filename}")
+    rows, problems = _parse(data, key_columns, label_column, f"output file {filename}")
     classes = set(gold.classes)
-    predictions, problems = {}, []
+    predictions = {}
     for line, key, raw in rows:
         label = normalize_label(raw)
         if gold.binary and label not in (TRUE, FALSE):
             problems.append(
-                f"Line {line}: the label {raw.strip()[:40]!r} is not readable; write true or false "
-                "(True/False, 1/0 and yes/no are read too, in any case)."
+                (
+                    line,
+                    f"Line {line}: the label {raw.strip()[:40]!r} is not readable; write true or false "
+                    "(True/False, 1/0 and yes/no are read too, in any case).",
+                )
             )
         elif not gold.binary and label not in classes:
             problems.append(
-                f"Line {line}: the label {raw.strip()[:40]!r} is not one of the labels "
-                f"({', '.join(sorted(classes)[:12])})."
+                (
+                    line,
+                    f"Line {line}: the label {raw.strip()[:40]!r} is not one of the labels "
+                    f"({', '.join(sorted(classes)[:12])}).",
+                )
             )
         else:
             predictions[key] = label
     if problems:
-        raise TableError(_summarize(problems))
+        raise TableError(_summarize(_in_line_order(problems)))
     return predictions
+
+
+def _in_line_order(problems: list) -> list[str]:
+    """Problems as sentences, by line: (line, sentence) pairs and plain sentences mixed."""
+    keyed = [(p if isinstance(p, tuple) else (0, p)) for p in problems]
+    return [text for _, text in sorted(keyed, key=lambda pair: pair[0])]
 
 
 def open_output(directory_fd: int, filename: str, max_bytes: int = MAX_OUTPUT_BYTES) -> bytes:

@@ -619,9 +619,9 @@ def sweep_submissions(now: datetime.datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             if sub.attempts >= max_attempts:
                 message = (
-                    f"The scorer stopped while running this submission {sub.attempts} times, so it was not scored. "
-                    "This is usually the code using more resources than a worker can survive; "
-                    "simplify it and submit again, or ask the course staff to look at it."
+                    f"The scorer stopped {sub.attempts} times while running this submission (its worker died or "
+                    "lost contact), so it was not scored. It does not count against your daily limit; submit "
+                    "again, and if it keeps happening, tell the course staff."
                 )
                 done = Submission.objects.filter(pk=sub.pk, status=Status.RUNNING, attempts=sub.attempts).update(
                     status=Status.FAILED, message=message, finished_at=now
