@@ -1,0 +1,199 @@
+"""Pages under load: five pages of a full-size course, 20 concurrent clients for 30 s each.
+
+    .venv/bin/python bench/pages.py [--duration 30] [--connections 20] [--pages leaderboard,grid]
+
+Builds the bench course (bench/datagen.py, 200 students, 60 teams, 5,000 submissions) in a fresh
+PostgreSQL database cp_bench, starts gunicorn with 2 workers (the production settings: DEBUG
+off, persistent database connections), logs in by session cookie (a student for the
+leaderboard, the challenge page and the team list; the instructor for the update grid and
+the proposal list), and runs `wrk` (Debian's package) against each page in turn. A page
+counts as served only with status 200 and its own content; any other status or socket error
+is reported. Prints median / p95 latency and throughput per page; the last line is the
+worst p95 of the five pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _env
+
+TARGET_P95_MS = 150.0
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    role: str  # "student" or "instructor"
+    path: str  # under /courses/<slug>/
+    marker: str  # text the page must contain (not a login page, not an error page)
+
+
+PAGES = [
+    Page("leaderboard", "student", "challenges/adjectives/leaderboard/", "Leaderboard"),
+    Page("challenge", "student", "challenges/adjectives/", "submissions left today"),
+    Page("team_list", "student", "teams/", "Teams"),
+    Page("update_grid", "instructor", "updates/grid/", "Weekly updates"),
+    Page("proposal_list", "instructor", "proposals/", "Proposals"),
+]
+
+
+def server_env(port: int) -> dict[str, str]:
+    return {
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "DB_CONN_MAX_AGE": "60",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+def session_cookie(user) -> str:
+    """A logged-in session for `user`, as the login view would leave it."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def fetch(url: str, cookie: str) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def run_wrk(url: str, cookie: str, *, duration: int, connections: int) -> dict:
+    script = Path(__file__).with_name("wrk_report.lua")
+    cmd = [
+        "wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+        "-H", f"Cookie: {cookie}", "-s", str(script), url,
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^WRK_JSON (.*)$", out, re.M)
+    if not match:
+        raise RuntimeError(f"wrk printed no report:\n{out}")
+    data = json.loads(match.group(1))
+    seconds = data["duration_us"] / 1e6
+    errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return {
+        "requests": data["requests"],
+        "rps": data["requests"] / seconds,
+        "p50_ms": data["p50"] / 1000,
+        "p95_ms": data["p95"] / 1000,
+        "p99_ms": data["p99"] / 1000,
+        "max_ms": data["max"] / 1000,
+        "errors": errors,
+        "non_2xx_3xx": data["status"],
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=30, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (as in make run)")
+    parser.add_argument("--pages", default="", help="comma-separated subset of: " + ",".join(p.name for p in PAGES))
+    parser.add_argument("--reuse-data", action="store_true", help="keep the cp_bench data of the last run")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    pages = [p for p in PAGES if not args.pages or p.name in args.pages.split(",")]
+
+    port = _env.free_port()
+    _env.setup_django(**server_env(port))
+    from django.contrib.auth import get_user_model
+
+    from bench import datagen
+
+    if not args.reuse_data:
+        _env.clean_var_dir()
+        _env.recreate_database()
+        started = time.monotonic()
+        world = datagen.build(datagen.FULL)
+        datagen.analyze()
+        print(f"data: {world.counts} in {time.monotonic() - started:.1f} s", flush=True)
+    _env.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], **server_env(port))
+    users = get_user_model().objects
+    cookies = {
+        "student": session_cookie(users.get(email="bench-student000@bench.example")),
+        "instructor": session_cookie(users.get(email="bench-instructor000@bench.example")),
+    }
+    from django.db import connections
+
+    connections.close_all()
+
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    cmd = [
+        gunicorn, "courseproj.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning",
+    ]  # fmt: skip
+    server = _env.start(cmd, _env.VAR_DIR / "gunicorn.log", **server_env(port))
+    results = {}
+    try:
+        _env.wait_port(port)
+        base = f"http://127.0.0.1:{port}/courses/bench/"
+        for page in pages:
+            # Warm up every worker, and check the page really is the page.
+            for _ in range(2 * args.workers * args.threads):
+                status, body = fetch(base + page.path, cookies[page.role])
+                if status != 200 or page.marker not in body:
+                    raise RuntimeError(f"{page.name}: status {status}, marker {page.marker!r} missing:\n{body[:500]}")
+        print(f"machine: {_env.machine()}", flush=True)
+        print(
+            f"gunicorn: {args.workers} workers x {args.threads} threads; wrk: {args.connections} connections, "
+            f"{args.duration} s per page",
+            flush=True,
+        )
+        print(f"{'page':15s} {'requests':>8s} {'req/s':>7s} {'median':>8s} {'p95':>8s} {'p99':>8s} {'errors':>6s}")
+        for page in pages:
+            r = run_wrk(base + page.path, cookies[page.role], duration=args.duration, connections=args.connections)
+            results[page.name] = r
+            print(
+                f"{page.name:15s} {r['requests']:8d} {r['rps']:7.1f} {r['p50_ms']:6.1f}ms {r['p95_ms']:6.1f}ms "
+                f"{r['p99_ms']:6.1f}ms {r['errors']:6d}",
+                flush=True,
+            )
+    finally:
+        _env.stop(server)
+    log = (_env.VAR_DIR / "gunicorn.log").read_text(errors="replace")
+    if "Traceback" in log:
+        print("gunicorn logged errors:\n" + log[-3000:])
+    errors = sum(r["errors"] for r in results.values())
+    worst = max(r["p95_ms"] for r in results.values())
+    met = worst <= TARGET_P95_MS and errors == 0
+    print(f"errors: {errors}; target p95 <= {TARGET_P95_MS:.0f} ms and no errors: {'met' if met else 'NOT met'}")
+    print(json.dumps({"pages": results}, sort_keys=True))
+    print(f"pages_p95_ms_worst: {worst:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
