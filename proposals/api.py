@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -479,8 +477,9 @@ class Feed(APIView):
     )
     def get(self, request, course_slug):
         """Recent updates and comments of the course, newest first (30 at a time)."""
-        before = parse_datetime(request.query_params.get("before") or "")
-        if before is not None and timezone.is_naive(before):
-            before = timezone.make_aware(before, datetime.UTC)
+        try:
+            before = queries.parse_cursor(request.query_params.get("before"))
+        except ValueError as exc:
+            raise APIValidationError({"before": [f"{exc}; use e.g. 2026-09-11T17:00:00Z."]}) from None
         items = queries.course_feed(_access(request).course, before=before, limit=30)
         return Response(FeedItemSerializer(items, many=True).data)

@@ -8,6 +8,7 @@ from itertools import chain
 
 from django.db.models import Count, Prefetch
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from proposals.models import (
     DraftSection,
@@ -133,6 +134,21 @@ class FeedItem:
     at: datetime.datetime
     update: WeeklyUpdate
     comment: UpdateComment | None = None
+
+
+def parse_cursor(value: str | None) -> datetime.datetime | None:
+    """The feed's `before` cursor as an aware UTC datetime (naive means UTC); ValueError if it is not one."""
+    if not value:
+        return None
+    moment = parse_datetime(value)  # raises ValueError for impossible dates
+    if moment is None:
+        raise ValueError(f"{value!r} is not an ISO 8601 date and time")
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=datetime.UTC)
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of range") from None
 
 
 def course_feed(course, *, before: datetime.datetime | None = None, limit: int = 30) -> list[FeedItem]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import functools
 
 from django.contrib import messages
@@ -12,7 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from courseproj.lib.markdown import render_markdown
@@ -477,9 +475,10 @@ def grid_csv(request, access):
 
 @member_page
 def feed(request, access):
-    before = parse_datetime(request.GET.get("before") or "")
-    if before is not None and timezone.is_naive(before):
-        before = timezone.make_aware(before, datetime.UTC)
+    try:
+        before = queries.parse_cursor(request.GET.get("before"))
+    except ValueError:
+        before = None
     items = queries.course_feed(access.course, before=before, limit=30)
     older = items[-1].at.isoformat() if len(items) == 30 else None
     return render(request, "proposals/feed.html", {"items": items, "older": older})

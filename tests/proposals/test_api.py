@@ -159,6 +159,13 @@ class TestUpdatesAPI:
         response = team.patch(f"{API}/updates/{created['id']}/", {"did": "Edit"})
         assert response.status_code == 400 and "can no longer be edited" in response.json()["detail"][0]
 
+    def test_a_bad_feed_cursor_is_a_400_not_a_crash(self, people, api_for):
+        api = api_for(people.member)
+        assert api.get(f"{API}/updates/feed/?before=yesterday").status_code == 400
+        assert api.get(f"{API}/updates/feed/?before=0001-01-01T00:00:00%2B20:22").status_code == 400
+        assert api.get(f"{API}/updates/feed/?before=0020-10-31T00:06:23%2B20:22").status_code == 200
+        assert api.get(f"{API}/updates/feed/?before=2026-09-11T17:00:00Z").status_code == 200
+
     def test_the_list_filters_by_week(self, live_dates, people, api_for):
         due = course_week(people.course, 1).due
         services.post_weekly_update(
