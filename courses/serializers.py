@@ -1,13 +1,22 @@
 import copy
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from courses.models import Course, Membership
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "17:00", "description": "HH:MM"}
+)
+class WallClockTimeField(serializers.TimeField):
+    """A time of day in the course's time zone, without a UTC offset (OpenAPI's `format: time` requires one)."""
+
+
 class CourseSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
+    update_due_time = WallClockTimeField(required=False, help_text="When weekly updates are due, course time zone.")
 
     class Meta:
         model = Course
