@@ -1,0 +1,251 @@
+"""Deadline burst: 100 submissions from 40 participants within a second, two worker processes.
+
+    .venv/bin/python bench/burst.py [--submissions 100] [--participants 40]
+
+Two runs, each in its own process with a fresh database (cp_bench) and its own Redis
+database: first one Celery node with two pool processes (Redis db 11), then two Celery
+nodes with different names and one process each (Redis db 12), as on two machines.
+
+Each run: the seed challenge (at most 3 waiting submissions per participant, the default);
+five single submissions one after the other give the single-run time T (median, stored →
+scored, workers idle); then 100 submissions of the majority-vote solution from 40 students
+(20 submit three, 20 submit two, in a shuffled order) go through labeling.services.submit
+from 8 threads. Reported:
+
+- the time from the first stored submission until the last is terminal, against 100 × T ÷ 2
+  (two processes): the ratio, target ≤ 1.3;
+- every submission scored exactly once (status scored, one claim, one result event);
+- the longest wait (stored → claimed) of any participant's first submission;
+- the most submissions of one other participant that any submission waited behind (claimed
+  while it was waiting); at most 3.
+
+The last line is the worse ratio of the two runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _env, _scoring
+
+TARGET = 1.3
+LAYOUTS = {
+    # name: (Redis URL, node names, processes per node)
+    "one-node": (_env.REDIS_URLS[0], ["burst"], 2),
+    "two-nodes": (_env.REDIS_URLS[1], ["burst-a", "burst-b"], 1),
+}
+
+
+def plan(submissions: int, participants: int, rng: random.Random) -> list[int]:
+    """Who submits, in order: every participant at least once, at most 3 each (the queue cap)."""
+    counts = [1] * participants
+    extra = submissions - participants
+    for i in range(participants):
+        add = min(2, extra)
+        counts[i] += add
+        extra -= add
+    if extra:
+        raise SystemExit(f"{submissions} submissions need more than {participants} participants at 3 each")
+    order = [p for p, n in enumerate(counts) for _ in range(n)]
+    rng.shuffle(order)
+    return order
+
+
+def submit_burst(challenge, users, order: list[int], threads: int) -> list[int]:
+    """Submit in `order` (indexes into users) from `threads` threads; the submission ids."""
+    from django.db import connection
+
+    from labeling.models import Submission
+
+    code = _scoring.reference_code()
+    ids: list[int] = []
+    lock = threading.Lock()
+    position = iter(range(len(order)))
+
+    def worker() -> None:
+        try:
+            while True:
+                with lock:
+                    i = next(position, None)
+                if i is None:
+                    return
+                sub = _scoring.submit(challenge, users[order[i]], code)
+                with lock:
+                    ids.append(sub.pk)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(worker) for _ in range(threads)]:
+            future.result()
+    assert Submission.objects.filter(pk__in=ids).count() == len(order)
+    return ids
+
+
+def check_exactly_once(subs) -> list[str]:
+    from django.db.models import Count, Q
+
+    from labeling.models import Status, SubmissionEvent
+
+    problems = []
+    for sub in subs:
+        if sub.status != Status.SCORED:
+            problems.append(f"submission {sub.pk} ended {sub.status}: {sub.message}")
+        if sub.attempts != 1:
+            problems.append(f"submission {sub.pk} was claimed {sub.attempts} times")
+    events = (
+        SubmissionEvent.objects.filter(submission__in=[s.pk for s in subs])
+        .values("submission")
+        .annotate(
+            claims=Count("id", filter=Q(to_status=Status.RUNNING)),
+            results=Count("id", filter=Q(from_status=Status.RUNNING)),
+        )
+    )
+    for row in events:
+        if row["claims"] != 1 or row["results"] != 1:
+            problems.append(f"submission {row['submission']}: {row['claims']} claims, {row['results']} results")
+    return problems
+
+
+def fairness(subs) -> tuple[float, float, int]:
+    """(longest wait of a participant's first submission, its time to scored, the most
+    submissions of one other participant any submission waited behind)."""
+    first = {}
+    for sub in sorted(subs, key=lambda s: (s.created_at, s.pk)):
+        first.setdefault(sub.participant, sub)
+    wait = max(_scoring.seconds(s.created_at, s.started_at) for s in first.values())
+    done = max(_scoring.seconds(s.created_at, s.finished_at) for s in first.values())
+    behind = 0
+    for sub in subs:
+        ahead: dict[str, int] = {}
+        for other in subs:
+            if other.participant != sub.participant and sub.created_at < other.started_at < sub.started_at:
+                ahead[other.participant] = ahead.get(other.participant, 0) + 1
+        behind = max(behind, *ahead.values(), 0)
+    return wait, done, behind
+
+
+def one_run(layout: str, submissions: int, participants: int, threads: int, singles: int) -> dict:
+    broker, names, processes = LAYOUTS[layout]
+    _scoring.setup(broker)
+    problem = _scoring.sandbox_ready()
+    if problem:
+        sys.exit(f"The sandbox cannot run here: {problem}")
+    seed = _scoring.make_seed(students=participants + 2)
+    challenge, students = seed.challenge, seed.students
+    burst_users, solo = students[:participants], students[participants:]
+    workers = len(names) * processes
+    with _scoring.Workers(broker, names, concurrency=processes) as nodes:
+        # Warm every pool process, then time single runs one after the other on idle workers.
+        warm = [_scoring.submit(challenge, solo[i % 2], _scoring.reference_code(i)) for i in range(workers)]
+        _scoring.wait_terminal([s.pk for s in warm])
+        single, single_claim = [], []
+        for i in range(singles):
+            sub = _scoring.submit(challenge, solo[i % 2], _scoring.reference_code())
+            (sub,) = _scoring.wait_terminal([sub.pk])
+            single.append(_scoring.stored_to_scored(sub))
+            single_claim.append(_scoring.seconds(sub.started_at, sub.finished_at))
+        t_single = _env.median(single)
+        order = plan(submissions, participants, random.Random(6))
+        started = time.monotonic()
+        ids = submit_burst(challenge, burst_users, order, threads)
+        submit_window = time.monotonic() - started
+        subs = _scoring.wait_terminal(ids, timeout=submissions * t_single * 3 + 300)
+        pool = nodes.pool_pids()
+    first_stored = min(s.created_at for s in subs)
+    last_done = max(s.finished_at for s in subs)
+    stored_window = _scoring.seconds(first_stored, max(s.created_at for s in subs))
+    makespan = _scoring.seconds(first_stored, last_done)
+    ideal = submissions * t_single / workers
+    wait, done, behind = fairness(subs)
+    by_worker: dict[str, int] = {}
+    for sub in subs:
+        node = sub.worker.split(":", 1)[0]
+        by_worker[node] = by_worker.get(node, 0) + 1
+    return {
+        "layout": layout,
+        "submissions": submissions,
+        "nodes": names,
+        "processes_per_node": processes,
+        "pool_processes": len(pool),
+        "single_run_s": round(t_single, 3),
+        "single_runs_s": [round(s, 3) for s in single],
+        "submit_seconds": round(submit_window, 3),
+        "stored_window_s": round(stored_window, 3),
+        "all_terminal_s": round(makespan, 2),
+        "ideal_s": round(ideal, 2),
+        "ratio": round(makespan / ideal, 3),
+        "scored_by_node": by_worker,
+        # How busy the workers were: time spent running submissions / (processes × the whole span),
+        # and how long one run took inside the burst (claim to result) compared with T.
+        "busy_fraction": round(
+            sum(_scoring.seconds(s.started_at, s.finished_at) for s in subs) / makespan / workers, 3
+        ),
+        "burst_run_median_s": round(_env.median([_scoring.seconds(s.started_at, s.finished_at) for s in subs]), 3),
+        "single_run_claim_to_result_s": round(_env.median(single_claim), 3),
+        "exactly_once_problems": check_exactly_once(subs),
+        "max_first_submission_wait_s": round(wait, 2),
+        "max_first_submission_to_scored_s": round(done, 2),
+        "max_waited_behind_one_other": behind,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=100)
+    parser.add_argument("--participants", type=int, default=40)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--singles", type=int, default=5)
+    parser.add_argument("--layout", choices=sorted(LAYOUTS), help="run one layout here (used by the main run)")
+    args = parser.parse_args(argv)
+    if args.layout:
+        report = one_run(args.layout, args.submissions, args.participants, args.threads, args.singles)
+        print("BURST_JSON " + json.dumps(report))
+        return 0
+
+    reports = []
+    for layout in LAYOUTS:
+        cmd = [sys.executable, __file__, "--layout", layout, *[a for a in (argv or sys.argv[1:])]]
+        out = subprocess.run(cmd, cwd=_env.ROOT, capture_output=True, text=True)
+        line = next((x for x in out.stdout.splitlines() if x.startswith("BURST_JSON ")), None)
+        if out.returncode or line is None:
+            print(out.stdout[-3000:], out.stderr[-5000:], sep="\n")
+            raise SystemExit(f"the {layout} run failed")
+        report = json.loads(line.removeprefix("BURST_JSON "))
+        reports.append(report)
+        print(json.dumps(report), flush=True)
+    _env.drop_database()
+    for url in _env.REDIS_URLS:
+        _env.flush_redis(url)
+    print(f"machine: {_env.machine()}")
+    ok = True
+    for r in reports:
+        once = not r["exactly_once_problems"]
+        fair = r["max_waited_behind_one_other"] <= 3
+        ok = ok and once and fair and r["ratio"] <= TARGET
+        print(
+            f"{r['layout']}: {r['all_terminal_s']} s until all terminal vs {r['submissions']} x {r['single_run_s']} s"
+            f" / {r['pool_processes']} = "
+            f"{r['ideal_s']} s -> ratio {r['ratio']}; exactly once: {'yes' if once else 'NO'}; first submission "
+            f"waited at most {r['max_first_submission_wait_s']} s; most waited behind one other: "
+            f"{r['max_waited_behind_one_other']}"
+        )
+    worst = max(r["ratio"] for r in reports)
+    print(f"targets (ratio <= {TARGET}, exactly once, <= 3 behind one other): {'met' if ok else 'NOT met'}")
+    print(f"burst_ratio: {worst:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
