@@ -204,6 +204,20 @@ class TestStaffList:
         assert response.content.decode().count("badge info") == teams
 
 
+class TestClassmatesList:
+    @pytest.mark.parametrize("teams", [3, 30])
+    def test_it_takes_a_fixed_number_of_queries(self, people, client_for, django_assert_max_num_queries, teams):
+        for team in add_teams(people.course, teams):
+            member = team.memberships.first().user
+            p = services.start_proposal(team, by=member)
+            services.save_draft(p, FULL_TEXT, by=member)
+            services.submit_proposal(p, by=member)
+        client = client_for(people.member)
+        with django_assert_max_num_queries(9):
+            response = client.get(url("index", people))
+        assert len(response.context["page"].object_list) == teams
+
+
 class TestTemplateEditor:
     def test_an_instructor_edits_the_template(self, people, client_for):
         client = client_for(people.instructor)

@@ -151,6 +151,18 @@ class TestTheFeed:
         items = client_for(people.outsider).get(url("feed", people)).context["items"]
         assert [(i.kind, i.update.week) for i in items] == [("comment", 1), ("update", 2), ("update", 1)]
 
+    @pytest.mark.parametrize("teams", [3, 30])
+    def test_the_feed_takes_a_fixed_number_of_queries(
+        self, live_dates, people, client_for, django_assert_max_num_queries, teams
+    ):
+        for team in add_teams(people.course, teams):
+            update = post_past(team, 1, team.memberships.first().user)
+            services.comment_on_update(update, by=people.ta, body="Seen.")
+        client = client_for(people.outsider)
+        with django_assert_max_num_queries(8):
+            response = client.get(url("feed", people))
+        assert len(response.context["items"]) == min(30, 2 * teams)
+
     def test_older_items_by_cursor(self, live_dates, people, client_for):
         post_past(people.team, 1, people.member)
         newer = post_past(people.team, 2, people.member)
