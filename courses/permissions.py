@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from rest_framework.permissions import BasePermission
 
 from courses.models import Course, Membership, Role
@@ -72,7 +73,12 @@ def _course_view(*, staff: bool = False, instructor: bool = False):
         def wrapper(request, course_slug, *args, **kwargs):
             access = get_course_access(request.user, course_slug, staff=staff, instructor=instructor)
             request.course_access = access
-            return view(request, access, *args, **kwargs)
+            # Pages of a course show its times in the course's time zone.
+            timezone.activate(access.course.tz)
+            try:
+                return view(request, access, *args, **kwargs)
+            finally:
+                timezone.deactivate()
 
         return wrapper
 

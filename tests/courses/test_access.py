@@ -115,3 +115,13 @@ class TestCourseAPI:
     def test_a_superuser_acts_as_instructor_everywhere(self, people, api_for):
         admin = get_user_model().objects.create_superuser("root@example.com", "root@example.com", "pw-12345678")
         assert api_for(admin).get("/api/courses/dl-fall/members/").status_code == 200
+
+
+class TestCourseTimeZone:
+    def test_course_pages_show_times_in_the_course_time_zone(self, people, client_for):
+        import datetime
+
+        people.course.team_formation_deadline = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
+        people.course.save()
+        body = client_for(people.member).get(reverse("courses:home", args=[people.course.slug])).content.decode()
+        assert "1 p.m." in body  # 12:00 UTC is 13:00 in Berlin
