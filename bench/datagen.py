@@ -471,6 +471,7 @@ MESSAGES = {
     "memory_exceeded": "The code ran out of memory: the limit is 1024 MB of address space per process.",
     "cancelled": "Cancelled before it was scored.",
 }
+DAYS = 14  # the challenge has been open this long
 BENCHMARKS = [("majority_vote", 0.9227), ("weighted_vote", 0.9273), ("dawid_skene", 0.9318)]
 
 
@@ -481,7 +482,7 @@ def _challenge(course, students, size: Size, rng: random.Random, now):
     from labeling.models import Hint, HintReveal, Status, Submission, SubmissionEvent
     from tests.labeling.factories import make_challenge
 
-    challenge = make_challenge(course, opens_at=now - datetime.timedelta(days=15), daily_limit=50)
+    challenge = make_challenge(course, opens_at=now - datetime.timedelta(days=DAYS + 1))
     hints = _bulk(
         Hint,
         [
@@ -492,18 +493,23 @@ def _challenge(course, students, size: Size, rng: random.Random, now):
     )
     _bulk(HintReveal, [HintReveal(hint=hints[1], user=u) for u in students[::3]])
     codes = [storage.write_blob("code", f"# solution {k}\nprint({k})\n".encode(), suffix=".py") for k in range(20)]
+    # Heavy-tailed, as in a real class, but within the daily limit: at most DAYS × daily_limit each.
+    cap = DAYS * challenge.daily_limit
+    if size.submissions > cap * len(students):
+        raise ValueError(f"{size.submissions} submissions need more than {len(students)} students")
     weights = [rng.paretovariate(1.5) for _ in students]
     total = sum(weights)
-    per_student = [max(1, round(size.submissions * w / total)) for w in weights]
+    per_student = [min(cap, max(1, round(size.submissions * w / total))) for w in weights]
     while sum(per_student) > size.submissions:
         per_student[per_student.index(max(per_student))] -= 1
     while sum(per_student) < size.submissions:
-        per_student[rng.randrange(len(per_student))] += 1
+        i = rng.randrange(len(per_student))
+        if per_student[i] < cap:
+            per_student[i] += 1
     # The first student (the benchmarks' viewer) is one of the busiest: their own list fills a page.
     top = per_student.index(max(per_student))
     per_student[0], per_student[top] = per_student[top], per_student[0]
     statuses, shares = zip(*STATUS_MIX, strict=True)
-    span = datetime.timedelta(days=14).total_seconds()
     rows, created = [], []
 
     def row(participant, user, status, at, skill, **extra):
@@ -538,7 +544,8 @@ def _challenge(course, students, size: Size, rng: random.Random, now):
 
     for student, count in zip(students, per_student, strict=True):
         skill = rng.uniform(0.86, 0.935)
-        times = sorted(now - datetime.timedelta(seconds=rng.uniform(60, span)) for _ in range(count))
+        # The k-th submission on day k mod DAYS (counting back from today): never over the daily limit.
+        times = sorted(now - datetime.timedelta(days=k % DAYS, seconds=rng.uniform(60, 86_000)) for k in range(count))
         for at in times:
             status = rng.choices(statuses, shares)[0]
             rows.append(row(f"u:{student.pk}", student, status, at, skill))
@@ -548,7 +555,7 @@ def _challenge(course, students, size: Size, rng: random.Random, now):
                 f"b:{name}",
                 None,
                 Status.SCORED,
-                now - datetime.timedelta(days=14),
+                now - datetime.timedelta(days=DAYS),
                 score,
                 is_benchmark=True,
                 benchmark_name=name,
