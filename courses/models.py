@@ -18,6 +18,9 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Berlin, America/New_York).")
 
 
+MAX_COURSE_DAYS = 2 * 366
+
+
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"
     TUESDAY = 1, "Tuesday"
@@ -79,6 +82,9 @@ class Course(models.Model):
                 raise ValidationError({"max_team_size": "Teams of more than 20 people are not supported."})
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The course cannot end before it starts."})
+        # Weeks are computed from these dates for every update page and grid: keep them sane.
+        if self.start_date and self.end_date and (self.end_date - self.start_date).days > MAX_COURSE_DAYS:
+            raise ValidationError({"end_date": "A course can last at most two years."})
 
 
 class Role(models.TextChoices):
