@@ -55,7 +55,8 @@ def filter_teams(qs, course: Course, *, status: str = "", q: str = ""):
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(idea__icontains=q) | Q(looking_for__icontains=q))
     if status == "open":
-        qs = qs.filter(size__lt=course.max_team_size).exclude(solo_approved=True)
+        # A team of one that asked to work alone is not recruiting.
+        qs = qs.filter(size__lt=course.max_team_size).exclude(Q(size=1) & ~Q(solo_reason=""))
     elif status == "full":
         qs = qs.filter(size__gte=course.max_team_size)
     elif status == "under":

@@ -146,11 +146,29 @@ def _detail(request, ta, *, status=200, **forms):
         "reject_form": RejectSoloForm(),
         "my_request": JoinRequest.objects.filter(team=team, user=request.user, status=RequestStatus.PENDING).first(),
     }
+    context["join_state"] = _join_state(ta, context, forms.get("join_form"))
     if ta.is_member or access.is_staff:
         context["requests"] = team.join_requests.filter(status=RequestStatus.PENDING).select_related("user")
         context["invitations"] = team.invitations.filter(status=RequestStatus.PENDING).select_related("user")
         context["unplaced"] = bulk.unplaced_students(course)
     return render(request, "teams/detail.html", context, status=status)
+
+
+def _join_state(ta, context, join_form) -> str:
+    """What the "Join this team" panel shows: hidden, or why one cannot ask, or the form."""
+    if ta.is_member or not (ta.access.is_student or join_form is not None):
+        return "hidden"
+    if context["my_team"] is not None:
+        return "in_team"
+    if context["my_request"] is not None:
+        return "requested"
+    if context["size"] >= ta.access.course.max_team_size:
+        return "full"
+    if ta.team.locked:
+        return "locked"
+    if context["deadline_passed"]:
+        return "closed"
+    return "open" if ta.access.is_student else "refused"
 
 
 @course_member
