@@ -1,7 +1,7 @@
 """The teams REST API: the same services as the pages, behind the courses permission classes.
 
-A refusal from a service (ValidationError) becomes 400 with {"detail": "<why>"}; 403 and 404
-come from the access helpers.
+A refusal from a service (ValidationError) becomes 400 with {"detail": ["<why>", ...]} like the
+other apps' APIs; 403 and 404 come from the access helpers.
 """
 
 from contextlib import contextmanager
@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,19 +45,13 @@ from teams.serializers import (
 )
 
 
-class Refused(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Refused."
-    default_code = "refused"
-
-
 @contextmanager
 def refusals():
     """Turn a service's ValidationError into a 400 that says why."""
     try:
         yield
     except ValidationError as exc:
-        raise Refused(" ".join(exc.messages)) from None
+        raise APIValidationError({"detail": exc.messages}) from None
 
 
 def team_data(team) -> dict:
@@ -514,7 +508,7 @@ class PlanDetail(APIView):
         names = {}
         for key, name in data["new_team_names"].items():
             if not str(key).isdigit():
-                raise Refused(f"{key!r} is not the number of a new team.")
+                raise APIValidationError({"new_team_names": [f"{key!r} is not the number of a new team."]})
             names[int(key)] = name
         with refusals():
             plan = bulk.update_plan(plan, request.user, targets=targets, names=names)
@@ -566,8 +560,8 @@ class ImportTeams(APIView):
     def post(self, request, course_slug):
         upload = _valid(ImportSerializer, request)["file"]
         if upload.size > bulk.MAX_CSV_BYTES:
-            return Response({"errors": [f"The file is larger than {bulk.MAX_CSV_BYTES // 1024} KB."]}, status=400)
+            raise APIValidationError({"file": [f"The file is larger than {bulk.MAX_CSV_BYTES // 1024} KB."]})
         result = bulk.import_teams_csv(request.course_access.course, request.user, upload.read())
         if not result.ok:
-            return Response({"detail": "Nothing was imported.", "errors": result.errors}, status=400)
+            raise APIValidationError({"file": result.errors})
         return Response(ImportResultSerializer(result).data)

@@ -194,7 +194,7 @@ class TestAPI:
         body = {"placements": [{"student": u.pk, "target": f"team:{people.team.pk}"} for u in unplaced[:3]]}
         response = client.patch(api(f"auto-place/{plan['id']}/"), body, format="json")
         assert response.status_code == 400
-        assert response.json()["detail"] == "Gradient Gang would have 5 members; the maximum is 4."
+        assert response.json()["detail"] == ["Gradient Gang would have 5 members; the maximum is 4."]
         body = {"placements": [{"student": unplaced[0].pk, "target": "team:999999"}]}
         response = client.patch(api(f"auto-place/{plan['id']}/"), body, format="json")
         assert response.status_code == 400

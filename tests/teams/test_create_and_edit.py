@@ -68,18 +68,18 @@ class TestCreateAPI:
     def test_refusals_say_why(self, people, api_for):
         response = api_for(people.member).post(api(), {"name": "Second", "idea": "x"}, format="json")
         assert response.status_code == 400
-        assert response.json() == {"detail": "You are already in a team (Gradient Gang); leave it first."}
+        assert response.json() == {"detail": ["You are already in a team (Gradient Gang); leave it first."]}
 
     def test_the_name_is_unique(self, people, api_for):
         response = api_for(people.outsider).post(api(), {"name": "Gradient Gang", "idea": "x"}, format="json")
         assert response.status_code == 400
-        assert response.json()["detail"] == "A team called Gradient Gang already exists in this course."
+        assert response.json()["detail"] == ["A team called Gradient Gang already exists in this course."]
 
     def test_the_deadline_applies(self, people, api_for):
         close_formation(people.course)
         response = api_for(people.outsider).post(api(), {"name": "Late", "idea": "x"}, format="json")
         assert response.status_code == 400
-        assert "deadline passed" in response.json()["detail"]
+        assert "deadline passed" in response.json()["detail"][0]
 
     def test_strangers_get_404_and_anonymous_401(self, people, api_for):
         assert api_for(people.stranger).post(api(), {"name": "X", "idea": "x"}, format="json").status_code == 404
@@ -138,7 +138,7 @@ class TestRenameAndEdit:
         close_formation(people.course)
         response = api_for(people.member).patch(url, {"name": "Later"}, format="json")
         assert response.status_code == 400
-        assert "deadline passed" in response.json()["detail"]
+        assert "deadline passed" in response.json()["detail"][0]
 
     def test_another_courses_team_is_404(self, people, api_for, client_for):
         other = make_team(people.other_course, "Elsewhere", [people.stranger])

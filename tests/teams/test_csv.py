@@ -121,4 +121,4 @@ class TestImport:
             api("import/"), {"file": upload("team,email\nOwls,sam@example.com\n")}, format="multipart"
         )
         assert response.status_code == 400
-        assert response.json()["errors"] == ["Line 2: sam@example.com is not a student of this course."]
+        assert response.json() == {"file": ["Line 2: sam@example.com is not a student of this course."]}

@@ -144,7 +144,7 @@ class TestInvitationsAPI:
         url = api(f"{people.team.pk}/invitations/")
         response = api_for(people.member).post(url, {"email": email}, format="json")
         assert response.status_code == 400
-        assert response.json() == {"detail": message}
+        assert response.json() == {"detail": [message]}
 
     def test_non_members_get_403(self, people, api_for):
         url = api(f"{people.team.pk}/invitations/")
@@ -160,4 +160,4 @@ class TestInvitationsAPI:
         assert api_for(people.member).post(api(f"invitations/{second.pk}/cancel/")).json()["status"] == "cancelled"
         response = api_for(newcomers[0]).post(api(f"invitations/{second.pk}/accept/"))
         assert response.status_code == 400
-        assert response.json()["detail"] == "This is no longer pending (it was cancelled)."
+        assert response.json()["detail"] == ["This is no longer pending (it was cancelled)."]

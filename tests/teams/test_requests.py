@@ -170,11 +170,11 @@ class TestRequestsAPI:
     def test_refusals(self, people, api_for, full_team, newcomers):
         response = api_for(newcomers[2]).post(api(f"{full_team.pk}/requests/"), {}, format="json")
         assert response.status_code == 400
-        assert response.json()["detail"] == "Gradient Gang is full: it has 4 of 4 members."
+        assert response.json()["detail"] == ["Gradient Gang is full: it has 4 of 4 members."]
         request = ask(full_team, newcomers[2])
         response = api_for(people.member).post(api(f"requests/{request.pk}/accept/"))
         assert response.status_code == 400
-        assert response.json()["detail"] == "Gradient Gang is full: it has 4 of 4 members."
+        assert response.json()["detail"] == ["Gradient Gang is full: it has 4 of 4 members."]
 
     def test_non_members_get_403_and_strangers_404(self, people, api_for, newcomers):
         request = ask(people.team, people.outsider)
@@ -189,16 +189,16 @@ class TestRequestsAPI:
         assert api_for(people.member).post(api(f"requests/{request.pk}/decline/")).json()["status"] == "declined"
         response = api_for(people.member).post(api(f"requests/{request.pk}/accept/"))
         assert response.status_code == 400
-        assert response.json()["detail"] == "This is no longer pending (it was declined)."
+        assert response.json()["detail"] == ["This is no longer pending (it was declined)."]
 
     def test_the_deadline_and_locks_apply(self, people, api_for):
         people.team.locked = True
         people.team.save()
         response = api_for(people.outsider).post(api(f"{people.team.pk}/requests/"), {}, format="json")
-        assert response.json()["detail"] == "Gradient Gang is locked; only an instructor can change it now."
+        assert response.json()["detail"] == ["Gradient Gang is locked; only an instructor can change it now."]
         people.team.locked = False
         people.team.save()
         close_formation(people.course)
         response = api_for(people.outsider).post(api(f"{people.team.pk}/requests/"), {}, format="json")
         assert response.status_code == 400
-        assert response.json()["detail"].startswith("The team formation deadline passed on")
+        assert response.json()["detail"][0].startswith("The team formation deadline passed on")

@@ -89,7 +89,7 @@ class TestMove:
             api("move/"), {"student": newcomers[2].pk, "team": full_team.pk}, format="json"
         )
         assert response.status_code == 400
-        assert response.json()["detail"] == "Gradient Gang is full: it has 4 of 4 members."
+        assert response.json()["detail"] == ["Gradient Gang is full: it has 4 of 4 members."]
         response = api_for(people.ta).post(api("move/"), {"student": people.member.pk, "team": None}, format="json")
         assert response.json() == {"student": people.member.pk, "team": None}
         response = api_for(people.ta).post(api("move/"), {"student": people.stranger.pk, "team": None}, format="json")
@@ -120,7 +120,7 @@ class TestMerge:
         response = client_for(people.ta).post(page("merge"), {"keep": people.team.pk, "absorb": people.team.pk})
         assert "Choose two different teams to merge." in response.content.decode()
         response = api_for(people.ta).post(api("merge/"), {"keep": people.team.pk, "absorb": people.team.pk})
-        assert response.json()["detail"] == "Choose two different teams to merge."
+        assert response.json()["detail"] == ["Choose two different teams to merge."]
 
     def test_api(self, people, api_for, newcomers):
         owls = make_team(people.course, "Owls", [newcomers[0]])
