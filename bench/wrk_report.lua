@@ -1,5 +1,23 @@
--- wrk reporting script for bench/pages.py: one JSON line with the numbers it needs.
--- Latencies are in microseconds.
+-- wrk script for bench/pages.py. Prints one JSON line with the numbers it needs (latencies in
+-- microseconds). With WRK_THINK_MS set, each connection waits a random 0.5-1.5 times that long
+-- before each request, like a person reading the page (wrk's own latency excludes the wait).
+local think = tonumber(os.getenv("WRK_THINK_MS") or "0") or 0
+
+function setup(thread)
+  thread:set("think", think)
+end
+
+function init(args)
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+end
+
+function delay()
+  if think > 0 then
+    return math.floor(think * (0.5 + math.random()))
+  end
+  return 0
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
