@@ -87,6 +87,14 @@ def get_input_for_user(access: CourseAccess, challenge: Challenge, name: str) ->
     return item, data_file(item.path)
 
 
+def content_type(item: ChallengeInput) -> str:
+    """The download's type by its name (CSV for .csv), else a plain byte stream."""
+    import mimetypes
+
+    guessed, _ = mimetypes.guess_type(item.name)
+    return guessed or "application/octet-stream"
+
+
 def data_file(relative: str) -> Path:
     """A file under DATA_DIR by its stored relative path; 404 if it is missing or escapes DATA_DIR."""
     root = Path(settings.DATA_DIR).resolve()

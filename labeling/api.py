@@ -171,10 +171,12 @@ class ChallengeDetail(ChallengeMixin, APIView):
 class InputDownload(ChallengeMixin, APIView):
     """Download an input file of the challenge (never the gold)."""
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, course_slug, slug, name):
         item, path = acl.get_input_for_user(self.access, self.get_challenge(), name)
-        return FileResponse(path.open("rb"), as_attachment=True, filename=item.name, content_type="text/csv")
+        return FileResponse(
+            path.open("rb"), as_attachment=True, filename=item.name, content_type=acl.content_type(item)
+        )
 
 
 class HintList(ChallengeMixin, APIView):

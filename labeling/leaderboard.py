@@ -89,7 +89,8 @@ def _by_public(limit_per_participant: int, qs):
         pos=Window(
             RowNumber(),
             partition_by=[F("participant")],
-            order_by=[F("public_score").desc(), F("created_at").asc(), F("id").asc()],
+            # No public scores at all (public_fraction 0): the earliest submissions count by default.
+            order_by=[F("public_score").desc(nulls_last=True), F("created_at").asc(), F("id").asc()],
         )
     )
     return ranked.filter(pos__lte=limit_per_participant).values(*_ROW_FIELDS, "pos")
@@ -130,7 +131,7 @@ def counted_for_private(challenge: Challenge) -> dict[str, list[dict]]:
     A participant's final picks that are scored and not disqualified; if they have none,
     their `challenge.final_picks` best public submissions (the default picks).
     """
-    eligible = _eligible(challenge, "private_score").exclude(public_score__isnull=True)
+    eligible = _eligible(challenge, "private_score")
     picked: dict[str, list[dict]] = {}
     for v in eligible.filter(is_final_pick=True).values(*_ROW_FIELDS):
         picked.setdefault(v["participant"], []).append(v)

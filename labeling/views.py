@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -129,7 +129,7 @@ def challenge_detail(request, access, slug):
 def input_download(request, access, slug, name):
     challenge = acl.get_challenge_for_user(access, slug)
     item, path = acl.get_input_for_user(access, challenge, name)
-    return FileResponse(path.open("rb"), as_attachment=True, filename=item.name, content_type="text/csv")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=item.name, content_type=acl.content_type(item))
 
 
 @require_POST
@@ -221,8 +221,8 @@ def submission_detail(request, access, slug, pk):
     sub = sub_access.submission
     try:
         code = acl.data_file(sub.code_path).read_bytes().decode("utf-8", errors="replace")
-    except Exception:  # noqa: BLE001 - a missing file is shown as such, the page still works
-        code = None
+    except (Http404, OSError):
+        code = None  # the page says the file is missing; the rest still shows
     ctx = {
         "challenge": challenge,
         "sub": sub,

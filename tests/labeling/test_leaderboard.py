@@ -154,6 +154,15 @@ class TestPrivateBoard:
         (row,) = board_rows(challenge, lb.PRIVATE)
         assert (row.score, row.counted_ids) == (0.91, [best.pk])
 
+    def test_without_a_public_part_the_private_board_still_ranks(self, people, challenge):
+        # public_fraction 0: no public scores; the first `final_picks` submissions count by default.
+        make_scored_submission(challenge, people.member, public_score=None, private_score=0.90, created_at=at(1))
+        make_scored_submission(challenge, people.member, public_score=None, private_score=0.95, created_at=at(2))
+        make_scored_submission(challenge, people.member, public_score=None, private_score=0.99, created_at=at(3))
+        assert board_rows(challenge) == []
+        (row,) = board_rows(challenge, lb.PRIVATE)
+        assert row.score == 0.95
+
     def test_the_public_rank_is_kept_for_comparison(self, people, challenge):
         make_scored_submission(challenge, people.member, public_score=0.95, private_score=0.90, created_at=at(1))
         make_scored_submission(challenge, people.outsider, public_score=0.93, private_score=0.94, created_at=at(2))
