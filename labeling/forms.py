@@ -78,6 +78,15 @@ class ChallengeForm(forms.ModelForm):
             "closes_at": DATETIME_WIDGET,
             "instructions": forms.Textarea(attrs={"rows": 12}),
         }
+        labels = {
+            "time_limit_s": "Time limit (seconds)",
+            "memory_limit_mb": "Memory limit (MB)",
+            "max_code_bytes": "Largest .py file (bytes)",
+            "max_queued": "Waiting submissions per participant",
+            "daily_limit": "Submissions per day",
+            "final_picks": "Final picks",
+            "output_filename": "Output file name",
+        }
         help_texts = {
             "slug": "Part of the URL, e.g. crowd-labels. Cannot change later.",
             "instructions": "Markdown: the task, the input columns, the output contract, the rules.",

@@ -1,6 +1,7 @@
 """Hints of a challenge: shown to everyone from their reveal time, or earlier to a student who
 clicks "reveal" on a hint that allows it (the click is recorded, once per student and hint).
 A hint with no reveal time is shown from the start, unless it is revealed by click only.
+Once the challenge closes, every hint is shown to everyone.
 
 Hints are revealed in order: a student may reveal a hint early only once every earlier hint
 is visible to them. Staff always see every hint, with when and to whom it was revealed.
@@ -39,6 +40,7 @@ def shown_by_time(hint: Hint, now) -> bool:
 def visible_hints(challenge: Challenge, user, *, is_staff: bool = False, now=None) -> list[HintView]:
     """Every hint of the challenge, in order, with whether `user` may read it now (two queries)."""
     now = now or timezone.now()
+    closed = challenge.closes_at is not None and challenge.closes_at <= now
     hints = list(challenge.hints.all())
     clicked = dict(
         HintReveal.objects.filter(hint__challenge=challenge, user=user).values_list("hint_id", "revealed_at")
@@ -48,7 +50,7 @@ def visible_hints(challenge: Challenge, user, *, is_staff: bool = False, now=Non
     for number, hint in enumerate(hints, start=1):
         if is_staff:
             view = HintView(hint, True, "staff", number=number)
-        elif shown_by_time(hint, now):
+        elif closed or shown_by_time(hint, now):
             view = HintView(hint, True, "time", number=number)
         elif hint.pk in clicked:
             view = HintView(hint, True, "click", clicked[hint.pk], number=number)

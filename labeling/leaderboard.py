@@ -63,6 +63,7 @@ class Row:
     public_rank: int | None = None
     counted_ids: list[int] = field(default_factory=list)
     page_number: int = 1
+    board: str = PUBLIC
 
 
 @dataclass
@@ -258,7 +259,7 @@ def _chart_bounds(points):
     return min(times), max(times), min(scores), max(scores)
 
 
-def sparkline(history, bounds, *, label: str = "", width: int = 120, height: int = 28) -> SafeString:
+def sparkline(history, bounds, *, label: str = "", width: int = 100, height: int = 26) -> SafeString:
     """A small inline SVG of a score history: a dot per scored submission and the best-so-far line.
 
     `bounds` (earliest, latest, lowest, highest) is shared by the rows of a page so their
@@ -300,9 +301,12 @@ def sparkline(history, bounds, *, label: str = "", width: int = 120, height: int
 
 
 def standing_of(challenge: Challenge, participants: set[str]) -> Row | None:
-    """The viewer's row on the public board (rank and best score), or None (one query)."""
-    for row in public_rows(challenge):
+    """The viewer's row (rank and score) on the board that counts now: the public one while the
+    challenge is open, the private one after it closed (`row.board` says which); None without a row."""
+    kind = PRIVATE if is_closed(challenge) else PUBLIC
+    for row in private_rows(challenge) if kind == PRIVATE else public_rows(challenge):
         if row.participant in participants:
+            row.board = kind
             return row
     return None
 

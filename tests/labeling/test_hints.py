@@ -41,6 +41,12 @@ class TestVisibility:
         views = visible_hints(challenge, people.member)
         assert [(v.visible, v.can_reveal) for v in views] == [(True, False), (False, True)]
 
+    def test_every_hint_shows_once_the_challenge_closes(self, people, challenge):
+        hints(challenge, {"reveal_at": FUTURE}, {"reveal_on_click": True})
+        challenge.closes_at = NOW - datetime.timedelta(minutes=1)
+        challenge.save(update_fields=["closes_at"])
+        assert all(v.visible for v in visible_hints(challenge, people.member))
+
     def test_staff_see_every_hint(self, people, challenge):
         hints(challenge, {"reveal_at": FUTURE}, {"reveal_on_click": True})
         assert all(v.visible for v in visible_hints(challenge, people.ta, is_staff=True))

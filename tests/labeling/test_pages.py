@@ -198,6 +198,14 @@ class TestSubmissionPage:
         assert "0.9318" in part and "1.5 s" in part
         assert "0.9100" not in part and "revealed when the challenge closes" in part
 
+    def test_after_closing_the_page_gives_the_final_private_rank(self, people, client_for, closed):
+        make_scored_submission(closed, people.outsider, public_score=0.95, private_score=0.90)
+        make_scored_submission(closed, people.member, public_score=0.93, private_score=0.94)
+        body = client_for(people.member).get(url("challenge", closed)).content.decode()
+        assert "Final result: You are <strong>#1</strong> on the private board with <strong>0.9400</strong>" in body
+        assert "The challenge is closed: no more submissions." in body
+        assert "curl" not in body
+
     def test_after_closing_the_private_score_shows(self, people, client_for, closed):
         sub = make_scored_submission(closed, people.member, public_score=0.9318, private_score=0.91)
         part = client_for(people.member).get(url("submission_status", closed, sub.pk)).content.decode()
