@@ -88,8 +88,8 @@ def _run_and_judge(challenge, code, gold, inputs, tools, heartbeat) -> services.
             heartbeat_every=settings.SCORING_HEARTBEAT_SECONDS,
             tools=tools,
         )
-        if result.killed == "abandoned":
-            return None
+        if result.killed == "abandoned" or (heartbeat is not None and not heartbeat()):
+            return None  # cancelled, or taken over by another worker: this result will not be stored
         log_tail = result.log_tail()
         status, message = judge(result, limits)
         if status is not None:

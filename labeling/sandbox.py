@@ -175,6 +175,7 @@ def runtime_packages() -> dict[str, str]:
 TOOL_PATH: str | None = None
 # Where scratch directories are made (None: the system's temporary directory).
 SCRATCH_PARENT: str | None = None
+SCRATCH_PREFIX = "courseproj-run-"
 
 
 def _tool(name: str) -> str | None:
@@ -268,7 +269,8 @@ class Scratch:
                 f"The sandbox user (uid {self.uid}) cannot reach the scratch folder {parent} ({blocked} is closed "
                 "to it); point TMPDIR of the worker to a folder every user can enter. Nothing was run."
             )
-        self.path = Path(tempfile.mkdtemp(prefix="courseproj-run-", dir=parent))
+        remove_abandoned_scratch(parent)
+        self.path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent))
         try:
             os.chmod(self.path, 0o700)
             if os.geteuid() == 0:
@@ -296,6 +298,30 @@ class Scratch:
         if self.path is not None:
             remove_tree(self.path)
             self.path = None
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")  # a zombie is dead, whoever fails to reap it
+
+
+def remove_abandoned_scratch(parent: Path) -> None:
+    """Remove scratch folders left by workers that died mid-run (killed, the machine's OOM killer).
+
+    A folder is named after the process that made it; it is abandoned when that process is
+    gone. Scratch folders are per machine (never put SCRATCH_PARENT on shared storage)."""
+    with contextlib.suppress(OSError), os.scandir(parent) as entries:
+        for entry in entries:
+            name = entry.name
+            if not name.startswith(SCRATCH_PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            pid = name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and _process_gone(int(pid)):
+                log.info("Removing the scratch folder %s of a worker process that is gone.", entry.path)
+                remove_tree(Path(entry.path))
 
 
 def remove_tree(path: Path) -> None:

@@ -4,6 +4,7 @@ import logging
 import socket
 
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from labeling import services
 
@@ -27,3 +28,12 @@ def sweep_submissions() -> dict:
     if any(counts.values()):
         log.info("Sweeper: %s", counts)
     return counts
+
+
+@worker_process_init.connect
+def _load_the_scorer(**kwargs) -> None:
+    """Import the scorer (scikit-learn takes seconds) when a worker process starts, not while it
+    holds a claim on a submission between two heartbeats."""
+    from sklearn import metrics  # noqa: F401
+
+    from labeling import pipeline  # noqa: F401
