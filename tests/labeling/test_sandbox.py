@@ -134,6 +134,18 @@ try:
 except ImportError:
     imports["boto3-from-base"] = "missing"
 info["imports"] = imports
+kids = 0
+while True:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        import time
+        time.sleep(5)
+        os._exit(0)
+    kids += 1
+info["forked"] = kids
 import numpy, pandas, scipy, sklearn
 info["versions"] = {"numpy": numpy.__version__, "pandas": pandas.__version__, "scipy": scipy.__version__,
                     "scikit-learn": sklearn.__version__}
@@ -148,12 +160,26 @@ LIMITS = sandbox.Limits(time_s=60, memory_mb=1024)
 def info(sandbox_tools):
     """What PROBE saw, run once for the module (without the database: sandbox.run directly)."""
     raw, _ = seed_files()
-    with sandbox.Scratch() as scratch:
-        scratch.add_bytes("submission.py", PROBE.encode())
-        scratch.add_bytes("raw_data.csv", raw)
-        result = sandbox.run(
-            scratch, code="submission.py", output="out.csv", inputs=["raw_data.csv"], limits=LIMITS, tools=sandbox_tools
-        )
+    # More processes of the sandbox user elsewhere on the machine than its process limit.
+    uid = str(settings.SANDBOX_UID)
+    setpriv = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    others = [subprocess.Popen([*setpriv, "sleep", "120"]) for _ in range(LIMITS.nproc + 6)]
+    try:
+        with sandbox.Scratch() as scratch:
+            scratch.add_bytes("submission.py", PROBE.encode())
+            scratch.add_bytes("raw_data.csv", raw)
+            result = sandbox.run(
+                scratch,
+                code="submission.py",
+                output="out.csv",
+                inputs=["raw_data.csv"],
+                limits=LIMITS,
+                tools=sandbox_tools,
+            )
+    finally:
+        for proc in others:
+            proc.kill()
+            proc.wait()
     assert result.exit_code == 0, result
     return json.loads(result.stdout)
 
@@ -203,6 +229,11 @@ class TestWhatTheCodeSees:
         assert info["limits"]["NOFILE"] == [256, 256]
         assert info["limits"]["CORE"] == [0, 0]
         assert info["limits"]["CPU"][0] == LIMITS.time_s + 1
+
+    def test_the_process_limit_counts_this_sandbox_only(self, info):
+        # 64 tasks: bubblewrap's PID 1, the program and 62 children, however many processes the
+        # sandbox user has elsewhere on the machine (the count is per user namespace).
+        assert info["forked"] == 62
 
 
 class TestRefusals:
