@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from teams.models import BoardPost, Invitation, JoinRequest, PlacementPlan, Team, TeamEvent, TeamMembership
+from teams.models import (
+    BoardPost,
+    DeadlineLock,
+    Invitation,
+    JoinRequest,
+    PlacementPlan,
+    Team,
+    TeamEvent,
+    TeamMembership,
+)
 
 
 class TeamMembershipInline(admin.TabularInline):
@@ -37,6 +46,7 @@ class BoardPostAdmin(admin.ModelAdmin):
 class JoinRequestAdmin(admin.ModelAdmin):
     list_display = ["user", "team", "status", "created_at", "decided_at"]
     list_filter = ["course", "status"]
+    search_fields = ["user__email", "team__name", "message"]
     raw_id_fields = ["user", "team", "decided_by"]
 
 
@@ -44,6 +54,7 @@ class JoinRequestAdmin(admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["user", "team", "invited_by", "status", "created_at"]
     list_filter = ["course", "status"]
+    search_fields = ["user__email", "team__name", "invited_by__email"]
     raw_id_fields = ["user", "team", "invited_by"]
 
 
@@ -66,3 +77,13 @@ class TeamEventAdmin(admin.ModelAdmin):
 class PlacementPlanAdmin(admin.ModelAdmin):
     list_display = ["pk", "course", "status", "created_by", "created_at"]
     list_filter = ["course", "status"]
+    search_fields = ["course__slug", "created_by__email"]
+
+
+@admin.register(DeadlineLock)
+class DeadlineLockAdmin(admin.ModelAdmin):
+    """When each course's teams were locked at its formation deadline (written by the periodic task)."""
+
+    list_display = ["course", "deadline", "locked_at", "teams_locked"]
+    list_filter = ["locked_at"]
+    search_fields = ["course__slug", "course__title"]
