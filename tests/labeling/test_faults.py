@@ -242,7 +242,7 @@ def test_redis_restarted_during_a_burst_loses_nothing(people, sandbox_tools, fas
                 timeout=180,
                 message="every submission of the burst to end",
             )
-            assert worker.proc.poll() is None
+            assert worker.proc.poll() is None, worker.output()[-4000:]
         finally:
             stop_redis(restarted)
     assert len(subs) == 12

@@ -352,3 +352,32 @@ def test_events_record_every_change(people):
         (Status.RUNNING, Status.FAILED),
         (Status.FAILED, Status.QUEUED),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_cannot_both_take_the_last_slot(people):
+    import threading
+
+    from django.db import connection
+
+    challenge = create(people.course, daily_limit=1)
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def submit_now(user):
+        try:
+            barrier.wait()
+            services.submit(challenge, user, b"x = 1\n", "a.py")
+            outcomes.append("ok")
+        except ValidationError as exc:
+            outcomes.append(exc.messages[0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit_now, args=(people.member,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes.count("ok") == 1, outcomes
+    assert Submission.objects.filter(participant=f"u:{people.member.pk}").count() == 1
