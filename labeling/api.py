@@ -171,7 +171,8 @@ class ChallengeDetail(ChallengeMixin, APIView):
 class InputDownload(ChallengeMixin, APIView):
     """Download an input file of the challenge (never the gold)."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The file's own type (text/csv for a .csv, else application/octet-stream): see acl.content_type.
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request, course_slug, slug, name):
         item, path = acl.get_input_for_user(self.access, self.get_challenge(), name)
         return FileResponse(

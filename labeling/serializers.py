@@ -1,5 +1,4 @@
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -228,12 +227,12 @@ class SubmissionSerializer(serializers.ModelSerializer):
     def _private_ok(self) -> bool:
         return self.context.get("private_visible", False)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))  # None for benchmark rows
     def get_submitter(self, sub) -> str | None:
         user = sub.submitter
         return (user.get_full_name() or user.email) if user else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))  # None for individual submissions
     def get_team(self, sub) -> str | None:
         return sub.team.name if sub.team_id and sub.team else None
 
