@@ -1,8 +1,9 @@
 """Browser tests against the real service: gunicorn on the test database, a Celery worker on Redis,
 and Debian's Chromium driven by Playwright.
 
-Session-scoped: one gunicorn, one Celery worker (started only when a flow needs scoring), one
-browser. Per test: a fresh browser context per person (`open_as(user)`), screenshots under
+Once for the package: one gunicorn and one browser; one Celery worker for each module that
+needs scoring (stopped after it, so it never takes jobs meant for other tests' workers).
+Per test: a fresh browser context per person (`open_as(user)`), screenshots under
 artifacts/screenshots/<flow>/, and a check that the server answered no request with a 5xx.
 Tests here must be marked `@pytest.mark.django_db(transaction=True)`: the server and the worker
 are other processes and only see committed rows.
@@ -43,7 +44,7 @@ TIMEOUT_MS = 15_000
 SCORING_TIMEOUT_MS = 90_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_data_dir(tmp_path_factory) -> Path:
     """Uploads, inputs and gold: one directory shared by this process, the web server and the worker."""
     return tmp_path_factory.mktemp("e2e-data")
@@ -56,7 +57,7 @@ def _shared_data_dir(_fast_tests, settings, e2e_data_dir):
     settings.MEDIA_ROOT = e2e_data_dir
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_broker_url() -> str:
     """Redis (db 9 unless E2E_REDIS_DB says otherwise), flushed first."""
     import redis
@@ -108,7 +109,7 @@ class LiveServer:
             return f.read().decode(errors="replace")[-limit:]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_server(django_db_setup, django_db_blocker, e2e_broker_url, e2e_data_dir):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -142,7 +143,7 @@ def e2e_server(django_db_setup, django_db_blocker, e2e_broker_url, e2e_data_dir)
         stop_process_group(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def scoring_worker(django_db_setup, django_db_blocker, e2e_broker_url, e2e_data_dir):
     """A real Celery worker on Redis that scores submissions in the bubblewrap sandbox."""
     if shutil.which("bwrap") is None:
@@ -153,7 +154,7 @@ def scoring_worker(django_db_setup, django_db_blocker, e2e_broker_url, e2e_data_
         yield worker
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import expect, sync_playwright
 
