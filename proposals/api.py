@@ -259,6 +259,8 @@ class RevisionDiff(APIView):
             new_n = int(request.query_params.get("to", count))
         except ValueError:
             raise APIValidationError({"detail": ["`from` and `to` must be revision numbers."]}) from None
+        if not (1 <= old_n <= count and 1 <= new_n <= count):  # before the query: huge numbers overflow it
+            raise APIValidationError({"detail": [f"Choose two revisions between 1 and {count}."]})
         found = pa.proposal.revisions.filter(number__in=[old_n, new_n]).prefetch_related("sections")
         revs = {r.number: r for r in found}
         if old_n not in revs or new_n not in revs:
