@@ -112,6 +112,9 @@ class HintReveal(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hint", "user"], name="labeling_hint_reveal_once")]
 
+    def __str__(self):
+        return f"{self.hint} revealed to user {self.user_id}"
+
 
 class Status(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -227,3 +230,6 @@ class SubmissionEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"submission {self.submission_id}: {self.from_status or '—'} → {self.to_status}"
