@@ -28,6 +28,9 @@ class ChallengeAdmin(admin.ModelAdmin):
     readonly_fields = ["gold_path", "gold_sha256", "gold_rows", "created_at"]
     inlines = [ChallengeInputInline, HintInline]
 
+    def has_add_permission(self, request):
+        return False  # a challenge needs its files checked: the pages, the API or create_challenge
+
 
 class SubmissionEventInline(admin.TabularInline):
     model = SubmissionEvent
@@ -48,6 +51,9 @@ class SubmissionAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Submission._meta.fields]
     inlines = [SubmissionEventInline]
     actions = ["rescore"]
+
+    def has_add_permission(self, request):
+        return False  # submissions come through labeling.services.submit / add_benchmark
 
     @admin.action(description="Rescore the selected submissions")
     def rescore(self, request, queryset):
