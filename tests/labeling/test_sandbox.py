@@ -20,6 +20,7 @@ from tests.labeling.factories import STARTER_CODE, make_challenge, seed_files
 
 pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parents[2]
+IS_ROOT = os.geteuid() == 0  # this machine runs the tests, and so the worker, as root
 
 # The starter's majority vote, vectorized (fast), writing the label as LABELS[True] / LABELS[False].
 MAJORITY = """
@@ -161,9 +162,9 @@ def info(sandbox_tools):
     """What PROBE saw, run once for the module (without the database: sandbox.run directly)."""
     raw, _ = seed_files()
     # More processes of the sandbox user elsewhere on the machine than its process limit.
-    uid = str(settings.SANDBOX_UID)
-    setpriv = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-    others = [subprocess.Popen([*setpriv, "sleep", "120"]) for _ in range(LIMITS.nproc + 6)]
+    uid = str(sandbox.sandbox_ids()[0])
+    as_user = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if IS_ROOT else []
+    others = [subprocess.Popen([*as_user, "sleep", "120"]) for _ in range(LIMITS.nproc + 6)]
     try:
         with sandbox.Scratch() as scratch:
             scratch.add_bytes("submission.py", PROBE.encode())
@@ -186,8 +187,8 @@ def info(sandbox_tools):
 
 class TestWhatTheCodeSees:
     def test_it_runs_as_the_unprivileged_sandbox_user(self, info):
-        assert os.geteuid() == 0, "these tests run the worker as root, as this machine does"
-        assert (info["uid"], info["gid"], info["groups"]) == (settings.SANDBOX_UID, settings.SANDBOX_UID, [])
+        expected = (settings.SANDBOX_UID, settings.SANDBOX_UID) if IS_ROOT else (os.getuid(), os.getgid())
+        assert (info["uid"], info["gid"], info["groups"]) == (*expected, [])
         assert info["status"]["CapEff"] == info["status"]["CapPrm"] == info["status"]["CapBnd"] == "0" * 16
         assert info["status"]["NoNewPrivs"] == "1"
 
@@ -304,9 +305,10 @@ class TestSupervision:
 
 def test_a_non_root_worker_runs_code_the_same_way(sandbox_tools):
     """A production worker is an ordinary user: no setpriv, the sandbox runs as that user, same limits.
-    The worker here is the project's code run as uid 4242 with the runtime's own copy of the
-    interpreter (this machine's Python lives under /root, which other users cannot enter)."""
-    uid = 4242
+    The worker here is the project's code run as uid 4242 (when the tests run as root) with the
+    runtime's own copy of the interpreter (this machine's Python lives under /root, which other
+    users cannot enter)."""
+    uid = 4242 if IS_ROOT else os.getuid()
     runtime = sandbox_tools.runtime.root
     var = Path(tempfile.mkdtemp(prefix="cp-scorer-nonroot-"))
     try:
@@ -323,7 +325,8 @@ def test_a_non_root_worker_runs_code_the_same_way(sandbox_tools):
             "TMPDIR": str(var),
         }
         python = str(runtime / "base" / sandbox_tools.runtime.manifest["python_bin"])
-        command = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", python]
+        command = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if IS_ROOT else []
+        command += [python]
         command += [str(REPO / "tests" / "labeling" / "nonroot_probe.py"), "2"]
         done = subprocess.run(command, env=env, cwd=var, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-3000:]
