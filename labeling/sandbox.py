@@ -515,18 +515,31 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
     exited_at = None
     wait_status = None
 
+    kill_outer_at = None
+
     def kill(reason: str) -> None:
+        # SIGKILL to the sandbox's PID 1 takes every process of the run with it; the outer
+        # bubblewrap then reaps it and exits. Killing the outer one first would orphan PID 1.
+        nonlocal kill_outer_at
         if result.killed is None:
             result.killed = reason
         if inner_pidfd is not None:
             with contextlib.suppress(ProcessLookupError, OSError):
                 signal.pidfd_send_signal(inner_pidfd, signal.SIGKILL)
+            kill_outer_at = time.monotonic() + 2
+        else:
+            kill_outer()
+
+    def kill_outer() -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
 
     try:
         while True:
             now = time.monotonic()
+            if exited_at is None and kill_outer_at is not None and now >= kill_outer_at:
+                kill_outer()
+                kill_outer_at = None
             if exited_at is None and result.killed is None:
                 if now >= deadline:
                     kill("time")
@@ -550,7 +563,10 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
             # After the exit, drain what is left in the pipes, but never wait on them for long.
             if exited_at is not None and (not sel.get_map() or time.monotonic() - exited_at > 2):
                 break
-            timeout = 0.1 if exited_at is not None else max(0.0, min(0.25, deadline - time.monotonic()))
+            if exited_at is not None or result.killed is not None:
+                timeout = 0.05
+            else:
+                timeout = max(0.0, min(0.25, deadline - time.monotonic()))
             for key, _ in sel.select(timeout):
                 data = os.read(key.fd, 65536)
                 if not data:
