@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from labeling import services
-from labeling.models import Challenge, ChallengeInput, Hint, Submission, SubmissionEvent
+from labeling.models import Challenge, ChallengeInput, Hint, HintReveal, Submission, SubmissionEvent
 
 
 class ChallengeInputInline(admin.TabularInline):
@@ -66,3 +66,43 @@ class SubmissionAdmin(admin.ModelAdmin):
             else:
                 done += 1
         self.message_user(request, f"{done} submission(s) queued for rescoring.")
+
+
+@admin.register(ChallengeInput)
+class ChallengeInputAdmin(admin.ModelAdmin):
+    list_display = ["name", "challenge", "size", "sha256"]
+    search_fields = ["name", "challenge__title", "challenge__slug"]
+    list_filter = ["challenge"]
+    readonly_fields = ["name", "path", "size", "sha256", "challenge"]
+
+    def has_add_permission(self, request):
+        return False  # inputs come with the challenge's checked upload
+
+
+@admin.register(Hint)
+class HintAdmin(admin.ModelAdmin):
+    list_display = ["challenge", "order", "reveal_at", "reveal_on_click"]
+    search_fields = ["text", "challenge__title"]
+    list_filter = ["reveal_on_click", "challenge"]
+
+
+@admin.register(HintReveal)
+class HintRevealAdmin(admin.ModelAdmin):
+    list_display = ["hint", "user", "revealed_at"]
+    search_fields = ["user__email", "hint__challenge__title"]
+    list_filter = ["hint__challenge"]
+    readonly_fields = ["hint", "user", "revealed_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SubmissionEvent)
+class SubmissionEventAdmin(admin.ModelAdmin):
+    list_display = ["submission", "from_status", "to_status", "actor", "at", "note"]
+    search_fields = ["submission__participant", "actor__email", "note"]
+    list_filter = ["to_status", "submission__challenge"]
+    readonly_fields = ["submission", "from_status", "to_status", "actor", "at", "note"]
+
+    def has_add_permission(self, request):
+        return False
