@@ -76,8 +76,9 @@ def submit(challenge, user, code: bytes, name: str = "majority_vote.py"):
     return services.submit(challenge, user, code, name)
 
 
-def wait_terminal(ids, timeout: float = 600, interval: float = 0.02) -> list:
-    """Wait until every submission in `ids` is terminal; return them (fresh from the database)."""
+def wait_terminal(ids, timeout: float = 600, interval: float = 0.05) -> list:
+    """Wait until every submission in `ids` is terminal; return them (fresh from the database).
+    The interval only decides when the caller goes on: measured times come from the rows."""
     from labeling.models import TERMINAL_STATUSES, Submission
 
     ids = list(ids)

@@ -48,7 +48,7 @@ def score_range(seed, start: int, stop: int) -> dict[str, int]:
             sub = _scoring.submit(seed.challenge, seed.students[i % len(seed.students)], code)
             ids.append(sub.pk)
             expected[sub.pk] = status
-        for sub in _scoring.wait_terminal(ids, timeout=1800):
+        for sub in _scoring.wait_terminal(ids, timeout=1800, interval=0.5):
             if sub.status != expected[sub.pk]:
                 raise RuntimeError(f"submission {sub.pk} ended {sub.status}, not {expected[sub.pk]}: {sub.message}")
             outcomes[sub.status] = outcomes.get(sub.status, 0) + 1
