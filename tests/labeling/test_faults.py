@@ -43,8 +43,11 @@ def broker(url: str, visibility_timeout: int = 3600):
     may run these tests against the same Redis at the same time."""
     conf = celery_app.conf
     saved = (conf.broker_url, conf.broker_transport_options, conf.task_default_queue)
+    saved_env = os.environ.get("CELERY_BROKER_URL")
     queue = f"labeling-test-{os.getpid()}-{time.monotonic_ns()}"
     _drop_connections()
+    # Celery prefers the CELERY_BROKER_URL variable (set in CI) to conf.broker_url: set both.
+    os.environ["CELERY_BROKER_URL"] = url
     conf.broker_url = url
     conf.broker_transport_options = {"visibility_timeout": visibility_timeout}
     conf.task_default_queue = queue
@@ -52,6 +55,10 @@ def broker(url: str, visibility_timeout: int = 3600):
         yield queue
     finally:
         _drop_connections()
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         conf.broker_url, conf.broker_transport_options, conf.task_default_queue = saved
         with contextlib.suppress(redis.RedisError):
             redis.Redis.from_url(url).delete(queue)
