@@ -23,3 +23,20 @@ def test_the_update_grid_links_every_posted_update_to_its_page(db, client_for):
         .values_list("pk", flat=True)
     ]
     assert links == expected
+
+
+def test_the_score_chart_draws_a_dot_per_scored_submission_and_escapes_the_name():
+    """The dots are written with f-strings, not format_html (docs/performance.md)."""
+    import datetime
+
+    from labeling.leaderboard import _chart_bounds, sparkline
+
+    t0 = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
+    history = [(t0 + datetime.timedelta(hours=7 * i), 0.85 + ((i * 37) % 11) / 200) for i in range(30)]
+    svg = str(sparkline(history, _chart_bounds(history), label="Ada <Lovelace>", width=100, height=26))
+    dots = [(float(x), float(y)) for x, y in re.findall(r'<circle cx="([-\d.]+)" cy="([-\d.]+)" r="2"/>', svg)]
+    assert len(dots) == 30
+    # Earliest at the left padding, latest at the right; lowest score at the bottom, highest at the top.
+    assert dots[0][0] == 3.0 and dots[-1][0] == 97.0
+    assert max(y for _, y in dots) == 23.0 and min(y for _, y in dots) == 3.0
+    assert "Ada &lt;Lovelace&gt;" in svg and "<Lovelace>" not in svg
