@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def send_heartbeat(broker_url: str, hostname: str, transport_options: dict | None = None) -> None:
-    sender = Celery("sender", broker=broker_url)
+    # Not the current app: shared tasks sent later in the session (e.g. the scorer's) must keep using courseproj's.
+    sender = Celery("sender", broker=broker_url, set_as_current=False)
     if transport_options:
         sender.conf.broker_transport_options = transport_options
     # Celery prefers the CELERY_BROKER_URL environment variable to broker=: name the URL explicitly.
