@@ -126,7 +126,8 @@ class TestTheEditor:
         p = services.start_proposal(people.team, by=people.member)
         services.save_draft(p, {"goal": "[x](javascript:alert(1)) <img src=x onerror=alert(1)>"}, by=people.member)
         body = client_for(people.member).get(url("detail", people, p.pk)).content.decode()
-        assert "javascript:" not in body and "onerror" not in body
+        # Shown as inert text at most: no javascript: link and no live <img> with a handler.
+        assert 'href="javascript:' not in body and "<img src" not in body
 
 
 class TestReviewPage:
