@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 
 User = get_user_model()
 
@@ -48,3 +49,13 @@ class ProfileForm(forms.ModelForm):
         if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError("Another account uses this e-mail.")
         return email
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Django's log-in form, labelled for what people type: their e-mail, in any case."""
+
+    username = UsernameField(label="E-mail", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail and password do not match an account.",
+    }

@@ -119,3 +119,11 @@ class TestErrorPages:
         client.force_login(make_user("kim@example.com"))
         assert client.get("/api/schema/").status_code == 200
         assert client.get("/api/docs/").status_code == 200
+
+
+class TestLoginForm:
+    def test_it_asks_for_the_email_and_says_so_when_wrong(self, client):
+        make_user("kim@example.com")
+        assert "E-mail" in client.get(reverse("login")).content.decode()
+        body = client.post(reverse("login"), {"username": "kim@example.com", "password": "nope"}).content.decode()
+        assert "That e-mail and password do not match an account." in body
