@@ -17,6 +17,40 @@ log = logging.getLogger(__name__)
 # What a traceback says when memory ran out (numpy, pandas, C++ extensions, the C library).
 MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"Unable to allocate", b"Cannot allocate memory")
 
+# Celery worker processes keep a sandbox started ahead, with numpy and pandas imported, for their
+# next submission (labeling/tasks.py turns this on; docs/performance.md): a submission then waits
+# for neither. Elsewhere (score_file, the demo, tests) each run starts its own sandbox.
+PRESTART = False
+_prestarted: sandbox.Prestarted | None = None
+
+
+def prestart(challenge: Challenge) -> None:
+    """Start a sandbox for the next submission to `challenge`, unless one is waiting already."""
+    global _prestarted
+    if not PRESTART or _prestarted is not None:
+        return
+    try:
+        _prestarted = sandbox.Prestarted(sandbox.check_available(), sandbox.Limits.for_challenge(challenge))
+    except (sandbox.SandboxUnavailable, OSError) as exc:
+        log.warning("Could not start a sandbox ahead of the next submission: %s", exc)
+
+
+def discard_prestarted() -> None:
+    global _prestarted
+    ready, _prestarted = _prestarted, None
+    if ready is not None:
+        ready.close()
+
+
+def _take_prestarted(tools: sandbox.Tools, limits: sandbox.Limits) -> sandbox.Prestarted | None:
+    """The sandbox started ahead if it was started for exactly this kind of run, else None."""
+    global _prestarted
+    ready, _prestarted = _prestarted, None
+    if ready is not None and not ready.usable_for(tools, limits):
+        ready.close()
+        return None
+    return ready
+
 
 def score(submission_id: int, worker: str) -> str:
     """Claim and score one submission; what happened, for the log. Safe to call twice: only a
@@ -26,19 +60,22 @@ def score(submission_id: int, worker: str) -> str:
         log.info("Submission %s is not queued (done, cancelled, taken or gone); nothing to do.", submission_id)
         return "skipped"
     submission = Submission.objects.select_related("challenge").get(pk=submission_id)
-    outcome = evaluate(
-        submission.challenge,
-        code_path=submission.code_path,
-        code_sha256=submission.code_sha256,
-        heartbeat=lambda: services.heartbeat(claim),
-    )
-    if outcome is None:
-        log.info("Submission %s was cancelled or taken over while running; result dropped.", submission_id)
-        return "abandoned"
-    if not services.finish_submission(claim, outcome):
-        log.info("Submission %s changed hands before its result was stored; result dropped.", submission_id)
-        return "abandoned"
-    return outcome.status
+    try:
+        outcome = evaluate(
+            submission.challenge,
+            code_path=submission.code_path,
+            code_sha256=submission.code_sha256,
+            heartbeat=lambda: services.heartbeat(claim),
+        )
+        if outcome is None:
+            log.info("Submission %s was cancelled or taken over while running; result dropped.", submission_id)
+            return "abandoned"
+        if not services.finish_submission(claim, outcome):
+            log.info("Submission %s changed hands before its result was stored; result dropped.", submission_id)
+            return "abandoned"
+        return outcome.status
+    finally:
+        prestart(submission.challenge)  # after the result is stored: nobody waits for this
 
 
 def evaluate(
@@ -74,20 +111,19 @@ def evaluate(
 
 def _run_and_judge(challenge, code, gold, inputs, tools, heartbeat) -> services.Outcome | None:
     limits = sandbox.Limits.for_challenge(challenge)
-    with sandbox.Scratch() as scratch:
+    ready = _take_prestarted(tools, limits)
+    with ready if ready is not None else sandbox.Scratch() as scratch:
         scratch.add_bytes(services.CODE_FILENAME, code)
         for name, path in inputs:
             scratch.add_file(name, path)
-        result = sandbox.run(
-            scratch,
-            code=services.CODE_FILENAME,
-            output=challenge.output_filename,
-            inputs=[name for name, _ in inputs],
-            limits=limits,
-            heartbeat=heartbeat,
-            heartbeat_every=settings.SCORING_HEARTBEAT_SECONDS,
-            tools=tools,
-        )
+        run = {
+            "code": services.CODE_FILENAME,
+            "output": challenge.output_filename,
+            "inputs": [name for name, _ in inputs],
+            "heartbeat": heartbeat,
+            "heartbeat_every": settings.SCORING_HEARTBEAT_SECONDS,
+        }
+        result = ready.run(**run) if ready is not None else sandbox.run(scratch, limits=limits, tools=tools, **run)
         if result.killed == "abandoned" or (heartbeat is not None and not heartbeat()):
             return None  # cancelled, or taken over by another worker: this result will not be stored
         log_tail = result.log_tail()

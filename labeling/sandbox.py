@@ -402,8 +402,12 @@ def _bwrap_args(tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, 
     return args
 
 
-def _command(tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, runner_fd: int, config: dict) -> list[str]:
+def _command(
+    tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, runner_fd: int, config: dict, extra_cpu_s: int = 0
+) -> list[str]:
     rl = limits.rlimits()
+    if extra_cpu_s:
+        rl["cpu"] = tuple(value + extra_cpu_s for value in rl["cpu"])
     command = [tools.prlimit] + [f"--{name}={soft}:{hard}" for name, (soft, hard) in rl.items()] + ["--"]
     if tools.setpriv:
         command += [
@@ -461,9 +465,7 @@ def run(
         "inputs": list(inputs),
         "limits": {**limits.rlimits(), "nproc": (limits.nproc, limits.nproc)},
     }
-    runner_fd = os.memfd_create("courseproj-runner", os.MFD_CLOEXEC)
-    os.write(runner_fd, RUNNER_SOURCE.read_bytes())
-    os.lseek(runner_fd, 0, os.SEEK_SET)
+    runner_fd = _runner_memfd()
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
     result = Result()
     proc = None
@@ -486,19 +488,179 @@ def run(
         runner_fd = None
         _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, started, result)
     finally:
-        if proc is not None:
-            for pipe in (proc.stdout, proc.stderr):
-                pipe.close()
-        for fd in (status_w, runner_fd, status_r):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        if proc is not None and proc.returncode is None:
-            # Only on an exception in the supervision itself: never leave the sandbox behind.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        # Kills only on an exception in the supervision itself: never leave the sandbox behind.
+        _end(proc, status_w, runner_fd, status_r)
     return result
+
+
+def _runner_memfd() -> int:
+    fd = os.memfd_create("courseproj-runner", os.MFD_CLOEXEC)
+    os.write(fd, RUNNER_SOURCE.read_bytes())
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _end(proc, *fds) -> None:
+    """Close the run's pipes; kill and reap the process tree if it is still there."""
+    if proc is not None:
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    for fd in fds:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    if proc is not None and proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+# What a sandbox started ahead imports before its submission is known (Prestarted), and the CPU
+# seconds it may take for that on top of the run's limit (the runner lowers the limit again).
+PRELOAD = ("numpy", "pandas")
+PRELOAD_CPU_S = 10
+
+
+class Prestarted:
+    """A sandbox started before its submission is known, with numpy and pandas already imported, so
+    a submission does not wait for them (docs/performance.md). It is what `run` starts (the same
+    command line: namespaces, mounts, uid, limits, runtime) with a scratch directory of its own,
+    and it serves exactly one submission. Until `run` writes the submission's configuration to its
+    pipe only the trusted runner is in it; the wall clock, the heartbeat and (in the runner) the CPU
+    limit count from then, and never include the imports (a run that comes before they are done
+    waits for them first).
+
+    Use it in place of `Scratch()`: `with prestarted as scratch:` gives the scratch directory to fill
+    before `run`, and on leaving stops whatever is left of the sandbox and removes the directory.
+    """
+
+    def __init__(self, tools: Tools, limits: Limits):
+        self.tools, self.limits = tools, limits
+        self.settings = (SCRATCH_PARENT, sandbox_ids(), RUNNER_SOURCE.read_bytes())
+        self.scratch = Scratch().__enter__()
+        self.proc: subprocess.Popen | None = None
+        self.status_r: int | None = None
+        self.ready_r: int | None = None
+        self.go_w: int | None = None
+        runner_fd = status_w = go_r = ready_w = None
+        try:
+            runner_fd = _runner_memfd()
+            self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
+            self.ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+            go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
+            config = {"wait_fd": go_r, "ready_fd": ready_w, "preload": list(PRELOAD)}
+            command = _command(tools, self.scratch, limits, status_w, runner_fd, config, extra_cpu_s=PRELOAD_CPU_S)
+            self.proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(status_w, runner_fd, go_r, ready_w),
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                cwd="/",
+                start_new_session=True,
+            )
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for fd in (runner_fd, status_w, go_r, ready_w):
+                if fd is not None:
+                    os.close(fd)
+
+    def usable_for(self, tools: Tools, limits: Limits) -> bool:
+        """Still waiting, and started for exactly this kind of run."""
+        return (
+            self.proc is not None
+            and self.proc.poll() is None
+            and self.go_w is not None
+            and (self.tools, self.limits) == (tools, limits)
+            and self.settings == (SCRATCH_PARENT, sandbox_ids(), RUNNER_SOURCE.read_bytes())
+        )
+
+    def run(
+        self,
+        *,
+        code: str,
+        output: str,
+        inputs: Iterable[str],
+        heartbeat: Callable[[], bool] | None = None,
+        heartbeat_every: float = 10.0,
+    ) -> Result:
+        """Run `python code` (already in the scratch directory) as `run` would; once only."""
+        if self.go_w is None:
+            raise RuntimeError("a prestarted sandbox serves one run")
+        limits = self.limits
+        config = {
+            "code": code,
+            "output": output,
+            "inputs": list(inputs),
+            "limits": {**limits.rlimits(), "nproc": (limits.nproc, limits.nproc)},
+        }
+        result = Result()
+        try:
+            # Wait until the imports are done (if it died meanwhile, the read ends at once), so the
+            # submission's time starts with its own code.
+            ready_r, self.ready_r = self.ready_r, None
+            select.select([ready_r], [], [], PRELOAD_CPU_S)
+            os.close(ready_r)
+            go_w, self.go_w = self.go_w, None
+            try:
+                with os.fdopen(go_w, "wb") as go:
+                    go.write(json.dumps(config).encode())
+            except BrokenPipeError:
+                pass  # it died while waiting: _supervise reports how
+            started = time.monotonic()
+            _supervise(self.proc, self.status_r, self.scratch, limits, heartbeat, heartbeat_every, started, result)
+        finally:
+            status_r, self.status_r = self.status_r, None
+            _end(self.proc, status_r)
+        return result
+
+    def close(self) -> None:
+        """Stop the sandbox if it is still there and remove its scratch directory.
+
+        Unused, it ends by itself once its pipe is closed (after its imports). It is not killed
+        while bubblewrap may still be setting up: a sandbox's PID 1 whose outer bubblewrap dies
+        before the setup is done waits forever, orphaned."""
+        go_w, self.go_w = self.go_w, None
+        if go_w is not None:
+            os.close(go_w)
+            if self.proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(60)
+        if self.proc is not None and self.proc.returncode is None:
+            self._kill_inner()
+        status_r, self.status_r = self.status_r, None
+        ready_r, self.ready_r = self.ready_r, None
+        _end(self.proc, status_r, ready_r)
+        self.scratch.__exit__(None, None, None)
+
+    def _kill_inner(self) -> None:
+        """SIGKILL to the sandbox's PID 1 (so the outer bubblewrap reaps it), then wait a little."""
+        if self.status_r is None:
+            return
+        with contextlib.suppress(OSError):
+            status = bytearray()
+            while select.select([self.status_r], [], [], 0)[0] and len(status) < 65536:
+                chunk = os.read(self.status_r, 65536)
+                if not chunk:
+                    break
+                status += chunk
+            pidfd = _open_inner(status)
+            if pidfd is not None:
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                os.close(pidfd)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(5)
+
+    def __enter__(self) -> Scratch:
+        return self.scratch
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, started, result) -> None:

@@ -4,7 +4,7 @@ import logging
 import socket
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from labeling import services
 
@@ -36,4 +36,14 @@ def _load_the_scorer(**kwargs) -> None:
     holds a claim on a submission between two heartbeats."""
     from sklearn import metrics  # noqa: F401
 
-    from labeling import pipeline  # noqa: F401
+    from labeling import pipeline
+
+    # Each submission then finds a sandbox started ahead with numpy and pandas imported.
+    pipeline.PRESTART = True
+
+
+@worker_process_shutdown.connect
+def _stop_the_prestarted_sandbox(**kwargs) -> None:
+    from labeling import pipeline
+
+    pipeline.discard_prestarted()
