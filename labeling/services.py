@@ -118,6 +118,11 @@ def _check_inputs(inputs: list[tuple[str, bytes]]) -> list[str]:
     return problems
 
 
+# Bounds for a challenge's code size limit: a limit of 0 would refuse every submission.
+MIN_CODE_BYTES = 1024
+MAX_CODE_BYTES = 5 * 1024 * 1024
+
+
 def _check_challenge(challenge: Challenge, inputs: list[str], gold_data: bytes | None) -> dict[str, list[str]]:
     """Every problem of a challenge about to be saved, by field (model fields, "inputs", "gold")."""
     errors: dict[str, list[str]] = {}
@@ -128,6 +133,10 @@ def _check_challenge(challenge: Challenge, inputs: list[str], gold_data: bytes |
             errors.setdefault(field, []).extend(messages)
     if challenge.opens_at and challenge.closes_at and challenge.closes_at <= challenge.opens_at:
         errors.setdefault("closes_at", []).append("The challenge must close after it opens.")
+    if not MIN_CODE_BYTES <= (challenge.max_code_bytes or 0) <= MAX_CODE_BYTES:
+        errors.setdefault("max_code_bytes", []).append(
+            f"The code size limit must be between {MIN_CODE_BYTES} bytes and {MAX_CODE_BYTES // (1024 * 1024)} MB."
+        )
     problem = _check_filename(challenge.output_filename, "output file name")
     if problem:
         errors.setdefault("output_filename", []).append(problem)
