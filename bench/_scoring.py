@@ -104,11 +104,11 @@ def stored_to_scored(sub) -> float:
 class Workers:
     """Celery worker nodes on `broker_url` (each `concurrency` processes), started and stopped together."""
 
-    def __init__(self, broker_url: str, names: list[str], concurrency: int = 1, extra_args: list[str] | None = None):
+    def __init__(self, broker_url: str, names: list[str], concurrency: int = 1, app: str = "courseproj"):
         self.broker_url = broker_url
+        self.app = app
         self.names = names
         self.concurrency = concurrency
-        self.extra_args = extra_args or []
         self.procs: list = []
 
     def log(self, name: str) -> Path:
@@ -117,8 +117,8 @@ class Workers:
     def __enter__(self) -> Workers:
         for name in self.names:
             cmd = [
-                sys.executable, "-m", "celery", "-A", "courseproj", "worker", "-l", "info",
-                "-c", str(self.concurrency), "-n", f"{name}@%h", *self.extra_args,
+                sys.executable, "-m", "celery", "-A", self.app, "worker", "-l", "info",
+                "-c", str(self.concurrency), "-n", f"{name}@%h",
             ]  # fmt: skip
             self.procs.append(_env.start(cmd, self.log(name), **worker_env(self.broker_url)))
         deadline = time.monotonic() + 120

@@ -7,12 +7,15 @@ majority-vote reference solution, alternating, `--runs` times each:
 
 - scorer: submit through labeling.services.submit to one warm Celery worker (one process,
   Redis db 11) and take the time from "submission stored" (the row's created_at) to
-  "scored" (its finished_at, written with the scores);
+  "scored" (its finished_at, written with the scores). A worker keeps the next submission's
+  sandbox started ahead (labeling.sandbox.Prestarted); `--cold` turns that off to compare;
 - plain: `python majority_vote.py` (this venv's interpreter, same packages) in a directory
   that already holds raw_data.csv, then reading summarized_data.csv and scoring it
   in-process with labeling.scoring against the gold, loaded beforehand.
 
-Both give the same score (checked). The last line is median(scorer) / median(plain).
+Each run comes after `--pause` seconds of quiet (submissions do not come back to back; and the
+worker's starting the next sandbox must not slow a plain run down). Both give the same score
+(checked). The last line is median(scorer) / median(plain).
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds of quiet before each run")
+    parser.add_argument("--cold", action="store_true", help="no sandbox started ahead: each run starts its own")
     args = parser.parse_args(argv)
 
     _scoring.setup(BROKER)
@@ -90,11 +95,14 @@ def main(argv=None) -> int:
 
     plain, scorer, subs = [], [], []
     last_plain = 0.0
-    with _scoring.Workers(BROKER, ["overhead"], concurrency=1):
+    app = "bench.cold_worker" if args.cold else "courseproj"
+    with _scoring.Workers(BROKER, ["overhead"], concurrency=1, app=app):
         for i in range(total):
-            # Alternate, and alternate which goes first, so drift in the machine's load hits both alike.
-            order = ("plain", "scorer") if i % 2 == 0 else ("scorer", "plain")
-            for kind in order:
+            # Alternate, so drift in the machine's load hits both alike, with a pause before each
+            # run: submissions do not come back to back, and whatever the last run left the machine
+            # doing (the worker starting the next sandbox) must not slow the next one down.
+            for kind in ("plain", "scorer"):
+                time.sleep(args.pause)
                 if kind == "plain":
                     last_plain, plain_score = plain_run(challenge, gold, public, raw, code)
                     if i >= args.warmup:
@@ -119,6 +127,7 @@ def main(argv=None) -> int:
     ratio = med(scorer) / med(plain)
     report = {
         "runs": args.runs,
+        "sandbox_started_ahead": not args.cold,
         "score": subs[-1].score,
         "plain_median_s": round(med(plain), 3),
         "scorer_median_s": round(med(scorer), 3),
