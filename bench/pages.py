@@ -3,8 +3,8 @@
     .venv/bin/python bench/pages.py [--duration 30] [--connections 20] [--pages leaderboard,grid]
 
 Builds the bench course (bench/datagen.py, 200 students, 60 teams, 5,000 submissions) in a fresh
-PostgreSQL database cp_bench, starts gunicorn with 2 sync workers (the production settings:
-DEBUG off, persistent database connections), logs in by session cookie (a student for the
+PostgreSQL database cp_bench, starts gunicorn with 2 workers of 4 threads as `make run` does (the
+production settings: DEBUG off, persistent database connections), logs in by session cookie (a student for the
 leaderboard, the challenge page and the team list; the instructor for the update grid and
 the proposal list), and runs `wrk` (Debian's package) against each page in turn. A page
 counts as served only with status 200 and its own content; any other status or socket error
@@ -153,9 +153,10 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=int, default=30, help="seconds per page")
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    # 1: gunicorn's sync worker. Alternating runs with the 4 threads of `make run` gave a worse p95 with
-    # threads (the pages are CPU-bound: the threads of a worker only take turns on the GIL).
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    # As `make run` starts it. (1, gunicorn's sync worker, gave a better p95 without think time, but a
+    # sync worker waits on a client that connected and has not sent its request yet: with think
+    # time, and no buffering proxy in front, two of them are soon held by idle clients.)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (1: sync workers)")
     parser.add_argument("--pages", default="", help="comma-separated subset of: " + ",".join(p.name for p in PAGES))
     parser.add_argument(
         "--think", type=float, default=0.0, help="also run with this many seconds of think time per client"
