@@ -161,7 +161,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--think", type=float, default=0.0, help="also run with this many seconds of think time per client"
     )
-    parser.add_argument("--reuse-data", action="store_true", help="keep the cp_bench data of the last run")
+    parser.add_argument("--reuse-data", action="store_true", help="use the data a --keep-data run left")
+    parser.add_argument("--keep-data", action="store_true", help="leave cp_bench and /tmp/cp-bench afterwards")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -236,6 +237,9 @@ def main(argv=None) -> int:
     met = worst <= TARGET_P95_MS and errors == 0
     print(f"errors: {errors}; target p95 <= {TARGET_P95_MS:.0f} ms and no errors: {'met' if met else 'NOT met'}")
     print(json.dumps({"pages": results, "reference": reference, "think_time": thinking}, sort_keys=True))
+    if not args.keep_data:
+        _env.drop_database()
+        shutil.rmtree(_env.VAR_DIR, ignore_errors=True)
     print(f"pages_p95_ms_worst: {worst:.1f}")
     return 0
 
