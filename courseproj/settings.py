@@ -97,6 +97,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The page cache (courseproj/lib/pagecache.py): exact, versioned by the database, so each
+# process may keep its own copy. CACHE_URL: empty for local memory, redis://host:6379/1 to
+# share one between the web processes, dummy:// for none.
+CACHE_URL = env_str("CACHE_URL")
+if not CACHE_URL:
+    _cache = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "courseproj",
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 1000)},
+    }
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    _cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+elif CACHE_URL == "dummy://":
+    _cache = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be empty, redis://… or dummy://, got {CACHE_URL!r}")
+CACHES = {"default": _cache}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -20,6 +20,7 @@ import csv
 import datetime
 import io
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
@@ -305,14 +306,35 @@ def sparkline(history, bounds, *, label: str = "", width: int = 100, height: int
     )
 
 
-def standing_of(challenge: Challenge, participants: set[str]) -> Row | None:
-    """The viewer's row (rank and score) on the board that counts now: the public one while the
-    challenge is open, the private one after it closed (`row.board` says which); None without a row."""
+class Place(NamedTuple):
+    """A participant's place on a board: what a viewer needs to find their row. (A tuple: the
+    page cache reads a whole board of them per request, and tuples unpickle fastest.)"""
+
+    participant: str
+    rank: int | None
+    score: float
+    position: int  # 0-based, benchmark rows included (they take a line, not a rank)
+    board: str = PUBLIC
+
+    def page_number(self, per_page: int = ROWS_PER_PAGE) -> int:
+        return self.position // per_page + 1
+
+
+def ranking(challenge: Challenge, kind: str = PUBLIC) -> list[Place]:
+    """Every row of the board in order, without the names, counts and charts (one or two queries)."""
+    rows = private_rows(challenge) if kind == PRIVATE else public_rows(challenge)
+    return [Place(r.participant, r.rank, r.score, i, kind) for i, r in enumerate(rows)]
+
+
+def standing_of(challenge: Challenge, participants: set[str], places: list[Place] | None = None) -> Place | None:
+    """The viewer's place (rank and score) on the board that counts now: the public one while the
+    challenge is open, the private one after it closed (`board` says which); None without a row.
+
+    `places`: that board's `ranking`, when the caller has it (from the page cache)."""
     kind = PRIVATE if is_closed(challenge) else PUBLIC
-    for row in private_rows(challenge) if kind == PRIVATE else public_rows(challenge):
-        if row.participant in participants:
-            row.board = kind
-            return row
+    for place in ranking(challenge, kind) if places is None else places:
+        if place.participant in participants:
+            return place
     return None
 
 

@@ -6,19 +6,24 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_member, course_staff
 from labeling import access as acl
@@ -200,18 +205,54 @@ def leaderboard(request, access, slug):
     if kind == lb.PRIVATE and not private_ok:
         raise PermissionDenied("The private leaderboard is revealed when the challenge closes.")
     own = set() if access.is_staff else acl.viewer_participants(challenge, request.user)
-    board = lb.build_board(
-        challenge, kind, own=own, page_number=request.GET.get("page"), with_public_rank=kind == lb.PRIVATE
+    cache = PageCache(access.course, "teams", "labeling")
+    places = cache.get("board-ranking", lambda: lb.ranking(challenge, kind), challenge.pk, kind)
+    page = Paginator(range(len(places)), lb.ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = cache.get(
+        "board-rows", lambda: _board_rows(cache, challenge, kind, page.number), challenge.pk, kind, page.number
     )
+    html = []
+    for participant, row_html in rows:
+        if participant in own:
+            row = cache.get(
+                "board-row",
+                functools.partial(_board_row, challenge, kind, page.number, participant),
+                challenge.pk,
+                kind,
+                participant,
+            )
+            row_html = render_to_string("labeling/_board_row.html", {"row": replace(row, is_own=True), "kind": kind})
+        html.append(row_html)
     ctx = {
         "challenge": challenge,
-        "board": board,
+        "total": len(places),
+        "page": page,
+        "rows_html": mark_safe("".join(html)),  # noqa: S308 - rendered by the row template
         "kind": kind,
         "private_ok": private_ok,
         "closed": acl.is_closed(challenge),
-        "own_elsewhere": [r for r in board.own_rows if r not in board.rows],
+        "own_elsewhere": [p for p in places if p.participant in own and p.page_number() != page.number],
     }
     return _render(request, access, "labeling/leaderboard.html", ctx)
+
+
+def _board_rows(cache, challenge, kind: str, page_number: int) -> list[tuple[str, str]]:
+    """A page of the board: (participant, the row's HTML as everyone but its owners sees it).
+
+    The rows' data go in the cache too, one entry each, for their owners' highlighted row."""
+    rows = []
+    for row in lb.build_board(challenge, kind, page_number=page_number, with_public_rank=kind == lb.PRIVATE).rows:
+        # Plain str: a SafeString takes longer to unpickle, and these are read on every request.
+        rows.append((row.participant, str(render_to_string("labeling/_board_row.html", {"row": row, "kind": kind}))))
+        row.history = []  # drawn into row.chart
+        cache.put("board-row", row, challenge.pk, kind, row.participant)
+    return rows
+
+
+def _board_row(challenge, kind: str, page_number: int, participant: str) -> lb.Row:
+    """One row's data, when its cache entry went (the cache dropped it to make room)."""
+    board = lb.build_board(challenge, kind, page_number=page_number, with_public_rank=kind == lb.PRIVATE)
+    return next(row for row in board.rows if row.participant == participant)
 
 
 @course_member
