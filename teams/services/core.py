@@ -206,7 +206,8 @@ def _add_member(team: Team, user, *, actor, kind: str, detail: str) -> TeamMembe
             membership = TeamMembership.objects.create(team=team, user=user, course=course)
     except IntegrityError:
         _refuse(f"{display_name(user)} is already in a team.")
-    _withdraw_pending(course, user)
+    # A student who joined a team has no other pending requests or invitations.
+    _end_pending(RequestStatus.WITHDRAWN, course=course, user=user)
     BoardPost.objects.filter(course=course, author=user, is_open=True).update(is_open=False)
     if team.solo_reason or team.solo_approved:
         # A team that grows is no longer a team of one.
@@ -216,15 +217,11 @@ def _add_member(team: Team, user, *, actor, kind: str, detail: str) -> TeamMembe
     return membership
 
 
-def _withdraw_pending(course: Course, user) -> None:
-    """A student who joined a team has no other pending requests or invitations."""
+def _end_pending(status: str, **where) -> None:
+    """Every pending request and invitation matching `where` -> `status`, decided by no one."""
     now = timezone.now()
-    JoinRequest.objects.filter(course=course, user=user, status=RequestStatus.PENDING).update(
-        status=RequestStatus.WITHDRAWN, decided_at=now
-    )
-    Invitation.objects.filter(course=course, user=user, status=RequestStatus.PENDING).update(
-        status=RequestStatus.WITHDRAWN, decided_at=now
-    )
+    for model in (JoinRequest, Invitation):
+        model.objects.filter(status=RequestStatus.PENDING, **where).update(status=status, decided_at=now)
 
 
 def _transition(model, obj, new_status: str, **fields) -> None:
@@ -262,13 +259,3 @@ def _dissolve(team: Team, *, actor, reason: str, members: list | None = None) ->
     others = [u for u in members if actor is None or u.pk != actor.pk]
     if others:
         notify(others, verb="team_dissolved", message=f"{name} was dissolved: {reason}.", course=course, url=index)
-
-
-def _cancel_pending(team: Team) -> None:
-    now = timezone.now()
-    JoinRequest.objects.filter(team=team, status=RequestStatus.PENDING).update(
-        status=RequestStatus.CANCELLED, decided_at=now
-    )
-    Invitation.objects.filter(team=team, status=RequestStatus.PENDING).update(
-        status=RequestStatus.CANCELLED, decided_at=now
-    )

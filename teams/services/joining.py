@@ -36,15 +36,14 @@ def request_to_join(team: Team, user, message: str = "") -> JoinRequest:
         check_student_may_change(course, team)
         _check_not_in_team(course, user, self_=True)
         _check_room(team, course)
-        if JoinRequest.objects.filter(team=team, user=user, status=RequestStatus.PENDING).exists():
-            _refuse(f"You already asked to join {team.name}; wait for an answer.")
-        try:
-            with transaction.atomic():
-                join_request = JoinRequest.objects.create(
-                    course=course, team=team, user=user, message=(message or "").strip()[:2000]
-                )
-        except IntegrityError:
-            _refuse(f"You already asked to join {team.name}; wait for an answer.")
+        join_request = _open(
+            JoinRequest,
+            course,
+            team,
+            user,
+            message=message,
+            refusal=f"You already asked to join {team.name}; wait for an answer.",
+        )
         notify(
             member_users(team),
             verb="join_request",
@@ -58,40 +57,33 @@ def request_to_join(team: Team, user, message: str = "") -> JoinRequest:
 def withdraw_join_request(join_request: JoinRequest, user) -> JoinRequest:
     if join_request.user_id != user.pk:
         _refuse("Only the student who asked can withdraw this request.")
-    with transaction.atomic():
-        _transition(JoinRequest, join_request, RequestStatus.WITHDRAWN)
-    return join_request
+    return _close(join_request, RequestStatus.WITHDRAWN)
 
 
 def accept_join_request(join_request: JoinRequest, actor) -> JoinRequest:
     """A member of the team accepts; the student joins if there is still room."""
-    course = join_request.course
+    student = join_request.user
     with transaction.atomic():
-        _lock_students(course, [join_request.user])
-        team = _lock_team(join_request.team)
-        _check_member(team, actor, "answer its join requests")
-        check_student_may_change(course, team)
-        _transition(JoinRequest, join_request, RequestStatus.ACCEPTED, decided_by=actor)
-        student = join_request.user
-        _add_member(
-            team,
+        team = _accept(
+            join_request,
             student,
-            actor=actor,
-            kind=EventKind.JOINED,
+            actor,
+            member_action="answer its join requests",
             detail=f"{display_name(student)} joined ({display_name(actor)} accepted the request).",
+            decided_by=actor,
         )
         notify(
             [student],
             verb="join_request_accepted",
             message=f"{display_name(actor)} accepted your request: you are now in {team.name}.",
-            course=course,
+            course=join_request.course,
             url=team_url(team),
         )
         notify(
             [u for u in member_users(team) if u.pk not in (actor.pk, student.pk)],
             verb="team_joined",
             message=f"{display_name(student)} joined {team.name}.",
-            course=course,
+            course=join_request.course,
             url=team_url(team),
             email=False,
         )
@@ -100,17 +92,16 @@ def accept_join_request(join_request: JoinRequest, actor) -> JoinRequest:
 
 def decline_join_request(join_request: JoinRequest, actor) -> JoinRequest:
     team = join_request.team
-    with transaction.atomic():
-        _check_member(team, actor, "answer its join requests")
-        _transition(JoinRequest, join_request, RequestStatus.DECLINED, decided_by=actor)
-        notify(
-            [join_request.user],
-            verb="join_request_declined",
-            message=f"{team.name} declined your request to join.",
-            course=team.course,
-            url=requests_url(team.course),
-        )
-    return join_request
+    _check_member(team, actor, "answer its join requests")
+    return _close(
+        join_request,
+        RequestStatus.DECLINED,
+        decided_by=actor,
+        tell=join_request.user,
+        verb="join_request_declined",
+        message=f"{team.name} declined your request to join.",
+        url=requests_url(team.course),
+    )
 
 
 def _resolve_invitee(course: Course, invitee) -> object:
@@ -136,15 +127,15 @@ def invite_student(team: Team, actor, invitee, message: str = "") -> Invitation:
         check_student_may_change(course, team)
         _check_not_in_team(course, invitee, self_=False)
         _check_room(team, course)
-        if Invitation.objects.filter(team=team, user=invitee, status=RequestStatus.PENDING).exists():
-            _refuse(f"{display_name(invitee)} already has a pending invitation to {team.name}.")
-        try:
-            with transaction.atomic():
-                invitation = Invitation.objects.create(
-                    course=course, team=team, user=invitee, invited_by=actor, message=(message or "").strip()[:2000]
-                )
-        except IntegrityError:
-            _refuse(f"{display_name(invitee)} already has a pending invitation to {team.name}.")
+        invitation = _open(
+            Invitation,
+            course,
+            team,
+            invitee,
+            message=message,
+            refusal=f"{display_name(invitee)} already has a pending invitation to {team.name}.",
+            invited_by=actor,
+        )
         notify(
             [invitee],
             verb="team_invitation",
@@ -158,24 +149,13 @@ def invite_student(team: Team, actor, invitee, message: str = "") -> Invitation:
 def accept_invitation(invitation: Invitation, user) -> Invitation:
     if invitation.user_id != user.pk:
         _refuse("Only the invited student can accept this invitation.")
-    course = invitation.course
     with transaction.atomic():
-        _lock_students(course, [user], subject="self")
-        team = _lock_team(invitation.team)
-        check_student_may_change(course, team)
-        _transition(Invitation, invitation, RequestStatus.ACCEPTED)
-        _add_member(
-            team,
-            user,
-            actor=user,
-            kind=EventKind.JOINED,
-            detail=f"{display_name(user)} joined (accepted an invitation).",
-        )
+        team = _accept(invitation, user, user, detail=f"{display_name(user)} joined (accepted an invitation).")
         notify(
             [u for u in member_users(team) if u.pk != user.pk],
             verb="invitation_accepted",
             message=f"{display_name(user)} accepted the invitation and joined {team.name}.",
-            course=course,
+            course=invitation.course,
             url=team_url(team),
         )
     return invitation
@@ -184,22 +164,60 @@ def accept_invitation(invitation: Invitation, user) -> Invitation:
 def decline_invitation(invitation: Invitation, user) -> Invitation:
     if invitation.user_id != user.pk:
         _refuse("Only the invited student can decline this invitation.")
-    with transaction.atomic():
-        _transition(Invitation, invitation, RequestStatus.DECLINED)
-        notify(
-            [invitation.invited_by],
-            verb="invitation_declined",
-            message=f"{display_name(user)} declined the invitation to {invitation.team.name}.",
-            course=invitation.course,
-            url=team_url(invitation.team),
-        )
-    return invitation
+    return _close(
+        invitation,
+        RequestStatus.DECLINED,
+        tell=invitation.invited_by,
+        verb="invitation_declined",
+        message=f"{display_name(user)} declined the invitation to {invitation.team.name}.",
+        url=team_url(invitation.team),
+    )
 
 
 def cancel_invitation(invitation: Invitation, actor) -> Invitation:
     team = invitation.team
+    if not is_staff_of(team.course, actor):
+        _check_member(team, actor, "cancel its invitations")
+    return _close(invitation, RequestStatus.CANCELLED)
+
+
+# ---------------------------------------------------------------- the shared steps of both kinds
+
+
+def _open(model, course: Course, team: Team, student, *, message: str, refusal: str, **fields):
+    """Create a pending request or invitation (under the caller's locks); one pending per team and student."""
+    if model.objects.filter(team=team, user=student, status=RequestStatus.PENDING).exists():
+        _refuse(refusal)
+    try:
+        with transaction.atomic():
+            return model.objects.create(
+                course=course, team=team, user=student, message=(message or "").strip()[:2000], **fields
+            )
+    except IntegrityError:
+        _refuse(refusal)
+
+
+def _accept(pending, student, actor, *, detail: str, member_action: str = "", **fields) -> Team:
+    """Lock the student and the team, mark `pending` accepted and put the student in the team; returns the team.
+
+    With `member_action`, `actor` must be a member of the team (a join request); otherwise `actor`
+    is the student (an invitation). Call inside the caller's transaction.
+    """
+    course = pending.course
+    _lock_students(course, [student], subject="self" if actor.pk == student.pk else None)
+    team = _lock_team(pending.team)
+    if member_action:
+        _check_member(team, actor, member_action)
+    check_student_may_change(course, team)
+    _transition(type(pending), pending, RequestStatus.ACCEPTED, **fields)
+    _add_member(team, student, actor=actor, kind=EventKind.JOINED, detail=detail)
+    return team
+
+
+def _close(pending, status: str, *, tell=None, verb: str = "", message: str = "", url: str = "", **fields):
+    """pending -> declined, withdrawn or cancelled, once; `tell` (a user) hears of it in the same transaction."""
     with transaction.atomic():
-        if not is_staff_of(team.course, actor):
-            _check_member(team, actor, "cancel its invitations")
-        _transition(Invitation, invitation, RequestStatus.CANCELLED)
-    return invitation
+        _transition(type(pending), pending, status, **fields)
+        if tell is not None:
+            notify([tell], verb=verb, message=message, course=pending.course, url=url)
+    return pending

@@ -7,12 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Course
-from teams.models import EventKind, Team, TeamMembership
+from teams.models import EventKind, RequestStatus, Team, TeamMembership
 from teams.services.core import (
     _add_member,
-    _cancel_pending,
     _check_room,
     _dissolve,
+    _end_pending,
     _lock_students,
     _lock_team,
     _lock_teams,
@@ -112,7 +112,7 @@ def merge_teams(course: Course, actor, keep: Team, absorb: Team) -> Team:
             keep, EventKind.MERGED, f"{display_name(actor)} merged {absorb.name} into this team ({names}).", actor=actor
         )
         record(absorb, EventKind.MERGED, f"{display_name(actor)} merged this team into {keep.name}.", actor=actor)
-        _cancel_pending(absorb)
+        _end_pending(RequestStatus.CANCELLED, team=absorb)
         absorb_name = absorb.name
         absorb.delete()
         notify(
@@ -138,32 +138,26 @@ def dissolve_team(team: Team, actor) -> None:
 
 
 def lock_team(team: Team, actor) -> Team:
-    with transaction.atomic():
-        if not Team.objects.filter(pk=team.pk, course=team.course, locked=False).update(locked=True):
-            _refuse(f"{team.name} is already locked.")
-        team.locked = True
-        record(team, EventKind.LOCKED, f"{display_name(actor)} locked the team.", actor=actor)
-        notify(
-            member_users(team),
-            verb="team_locked",
-            message=f"{team.name} is locked: only instructors can change it now.",
-            course=team.course,
-            url=team_url(team),
-            email=False,
-        )
-    return team
+    return _set_locked(team, actor, locked=True)
 
 
 def unlock_team(team: Team, actor) -> Team:
+    return _set_locked(team, actor, locked=False)
+
+
+def _set_locked(team: Team, actor, *, locked: bool) -> Team:
+    """Lock or unlock with a conditional update: a team already in that state is refused."""
     with transaction.atomic():
-        if not Team.objects.filter(pk=team.pk, course=team.course, locked=True).update(locked=False):
-            _refuse(f"{team.name} is not locked.")
-        team.locked = False
-        record(team, EventKind.UNLOCKED, f"{display_name(actor)} unlocked the team.", actor=actor)
+        if not Team.objects.filter(pk=team.pk, course=team.course, locked=not locked).update(locked=locked):
+            _refuse(f"{team.name} is already locked." if locked else f"{team.name} is not locked.")
+        team.locked = locked
+        word, kind = ("locked", EventKind.LOCKED) if locked else ("unlocked", EventKind.UNLOCKED)
+        record(team, kind, f"{display_name(actor)} {word} the team.", actor=actor)
+        state = "locked: only instructors can change it now" if locked else "unlocked"
         notify(
             member_users(team),
-            verb="team_unlocked",
-            message=f"{team.name} is unlocked.",
+            verb=f"team_{word}",
+            message=f"{team.name} is {state}.",
             course=team.course,
             url=team_url(team),
             email=False,
