@@ -7,13 +7,17 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from courseproj.lib.markdown import render_markdown
+from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_instructor, course_member, course_staff
 from proposals import queries, services
@@ -21,7 +25,7 @@ from proposals.access import classmates_may_read, get_proposal_access, get_updat
 from proposals.diff import diff_revisions
 from proposals.forms import CommentForm, ProposalEditorForm, ReviewForm, TemplateFormSet, WeeklyUpdateForm
 from proposals.models import ProposalRevision, ProposalStatus, ReviewDecision, UpdateComment, WeeklyUpdate
-from proposals.weeks import course_week, current_week_number, has_weeks
+from proposals.weeks import course_week, course_weeks, current_week_number, has_weeks
 
 
 def _in_course_time_zone(view):
@@ -69,16 +73,34 @@ def index(request, access):
 
 
 def _staff_index(request, access):
+    course = access.course
     status = request.GET.get("status") or None
-    rows = queries.staff_proposal_rows(access.course, status)
     statuses = [(queries.NOT_STARTED, "Not started"), *ProposalStatus.choices]
+    shown = status if status in dict(statuses) else None  # an unknown filter shows every team
+    table = PageCache(course, "teams", "proposals").get("proposal-list", lambda: _staff_table(course, shown), shown)
+    page = Paginator(table["rows"], 50).get_page(request.GET.get("page"))
     context = {
-        "page": paginate(request, rows, 50),
+        "page": page,
+        "rows_html": mark_safe("".join(page)),  # noqa: S308 - rendered by proposals/_staff_row.html
+        "orphans_html": mark_safe(table["orphans"]),  # noqa: S308 - rendered by proposals/_orphans.html
         "status": status,
         "statuses": statuses,
-        "orphans": queries.orphaned_proposals(access.course),
     }
     return render(request, "proposals/staff_index.html", context)
+
+
+def _staff_table(course, status: str | None) -> dict:
+    """The staff's proposal list: each team's row and the dissolved teams' proposals (as HTML)."""
+    orphans = list(queries.orphaned_proposals(course))
+    return {
+        "rows": [
+            str(render_to_string("proposals/_staff_row.html", {"course": course, "team": team}))
+            for team in queries.staff_proposal_rows(course, status)
+        ],
+        "orphans": str(render_to_string("proposals/_orphans.html", {"course": course, "orphans": orphans}))
+        if orphans
+        else "",
+    }
 
 
 @staff_page
@@ -444,19 +466,36 @@ def _grid_filter(request, access, now):
 
 @staff_page
 def grid(request, access):
-    now = timezone.now()
+    course, now = access.course, timezone.now()
     current, missing, teams = _grid_filter(request, access, now)
-    page = paginate(request, teams, 50)
-    weeks, rows = queries.update_grid(access.course, page.object_list, now)
+    # The cells change with the data and with time: when a week starts and when its update
+    # falls due. The current week and the number of weeks past due say which cells are which.
+    weeks = course_weeks(course)
+    due = sum(1 for week in weeks if week.is_due(now))
+    table = PageCache(course, "teams", "proposals").get(
+        "update-grid", lambda: _grid_table(course, teams, now, current), missing, current, due
+    )
+    page = Paginator(table["rows"], 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "weeks": weeks,
-        "rows": rows,
+        "head_html": mark_safe(table["head"]),  # noqa: S308 - rendered by proposals/_grid_head.html
+        "rows_html": mark_safe("".join(page)),  # noqa: S308 - rendered by proposals/_grid_row.html
+        "week_count": len(weeks),
         "current": current,
         "missing": missing,
-        "has_weeks": has_weeks(access.course),
+        "has_weeks": bool(weeks),
     }
     return render(request, "proposals/grid.html", context)
+
+
+def _grid_table(course, teams, now, current: int) -> dict:
+    """The grid's header and every team's row (as HTML: the same for every staff member)."""
+    weeks, rows = queries.update_grid(course, teams, now)
+    ctx = {"course": course, "current": current, "weeks": weeks}
+    return {
+        "head": str(render_to_string("proposals/_grid_head.html", ctx)),
+        "rows": [str(render_to_string("proposals/_grid_row.html", {**ctx, "row": row})) for row in rows],
+    }
 
 
 @staff_page

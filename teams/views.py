@@ -3,10 +3,14 @@ service; a refusal (ValidationError) is shown on the page it came from with stat
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_instructor, course_member, course_staff
 from teams import bulk, queries, services
@@ -38,12 +42,20 @@ def _error(form, exc: ValidationError, field=None):
 def index(request, access):
     course = access.course
     status, q = request.GET.get("status", ""), request.GET.get("q", "").strip()
-    teams = queries.filter_teams(queries.teams_with_members(course), course, status=status, q=q)
-    page = paginate(request, teams, 20)
-    page.object_list = queries.decorate(page.object_list, course)
+    shown = status if status in queries.STATUS_FILTERS else ""  # an unknown filter shows every team
+    if q:  # a search: free text, so not worth a cache entry
+        rows = _team_rows(course, shown, q)
+    else:
+        rows = PageCache(course, "teams").get("team-rows", lambda: _team_rows(course, shown), shown)
+    page = Paginator(rows, 20).get_page(request.GET.get("page"))
     my_team = services.team_of(request.user, course)
+    mine = my_team.pk if my_team else None
     context = {
         "page": page,
+        # The viewer's own team highlighted: its row is the cached one with a class added.
+        "rows_html": mark_safe(  # noqa: S308 - rendered by teams/_team_row.html
+            "".join(html.replace("<tr>", '<tr class="highlight">', 1) if pk == mine else html for pk, html in page)
+        ),
         "my_team": my_team,
         "status": status,
         "q": q,
@@ -54,6 +66,16 @@ def index(request, access):
         ).count(),
     }
     return render(request, "teams/index.html", context)
+
+
+def _team_rows(course, status: str, q: str = "") -> list[tuple[int, str]]:
+    """Every team the filters keep, in list order: (id, its row as everyone sees it)."""
+    teams = queries.decorate(
+        queries.filter_teams(queries.teams_with_members(course), course, status=status, q=q), course
+    )
+    return [
+        (team.pk, str(render_to_string("teams/_team_row.html", {"team": team, "course": course}))) for team in teams
+    ]
 
 
 @course_member
