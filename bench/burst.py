@@ -8,10 +8,10 @@ nodes with different names and one process each (Redis db 12), as on two machine
 
 Each run: the seed challenge (at most 3 waiting submissions per participant, the default).
 The single-run time T: the median, stored → scored, of five single submissions, each after
-2 s of quiet (a lone submission: the worker has its sandbox started ahead, numpy and pandas
-imported). Also T_cold: five more, each to a copy of the challenge with other limits, so no
-sandbox started ahead fits and each run starts its own (as every run of a burst does in
-effect: a worker going straight from one run to the next has no idle time to import in). Then 100 submissions of
+2 s of quiet (a lone submission: the worker's warm sandbox, labeling/forkserver.py, has numpy
+and pandas imported). Also T_cold: five more, each to a copy of the challenge with other limits,
+so the warm sandbox does not fit and each of these runs waits for a new one to start and import
+(about what a run without a warm sandbox costs). Then 100 submissions of
 the majority-vote solution from 40 students (20 submit three, 20 submit two, in a shuffled
 order) go through labeling.services.submit from 4 processes at once. Reported:
 
@@ -151,7 +151,7 @@ def one_run(layout: str, submissions: int, participants: int, submitters: int, s
     challenge, students = seed.challenge, seed.students
     from tests.labeling.factories import make_challenge
 
-    # Copies with other limits: no sandbox started ahead fits them (see T_cold).
+    # Copies with other limits: the warm sandbox does not fit them (see T_cold).
     twins = [
         make_challenge(seed.course, slug=f"twin-{i}", time_limit_s=challenge.time_limit_s + 1 + i)
         for i in range(singles)

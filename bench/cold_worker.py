@@ -1,6 +1,6 @@
-"""The project's Celery app with no sandbox started ahead in its worker processes (each run starts
-its own, as before labeling.sandbox.Prestarted): `celery -A bench.cold_worker worker`, used by
-`bench/scoring_overhead.py --cold` to measure what starting ahead saves."""
+"""The project's Celery app with no warm sandbox in its worker processes (each run starts a
+sandbox of its own, as before labeling/forkserver.py): `celery -A bench.cold_worker worker`, used
+by `bench/scoring_overhead.py --cold` and `bench/burst.py` to measure what the warm sandbox saves."""
 
 from celery.signals import worker_process_init
 
@@ -10,7 +10,7 @@ __all__ = ["app"]
 
 
 @worker_process_init.connect
-def _no_sandbox_ahead(**kwargs) -> None:
+def _no_warm_sandbox(**kwargs) -> None:
     from labeling import pipeline
 
-    pipeline.prestart = lambda challenge: None
+    pipeline.warm_up = lambda challenge: None

@@ -7,8 +7,8 @@ majority-vote reference solution, alternating, `--runs` times each:
 
 - scorer: submit through labeling.services.submit to one warm Celery worker (one process,
   Redis db 11) and take the time from "submission stored" (the row's created_at) to
-  "scored" (its finished_at, written with the scores). A worker keeps the next submission's
-  sandbox started ahead (labeling.sandbox.Prestarted); `--cold` turns that off to compare;
+  "scored" (its finished_at, written with the scores). A worker scores in its warm sandbox
+  (labeling/forkserver.py); `--cold` turns that off (a sandbox of its own per run) to compare;
 - plain: `python majority_vote.py` (this venv's interpreter, same packages) in a directory
   that already holds raw_data.csv, then reading summarized_data.csv and scoring it
   in-process with labeling.scoring against the gold, loaded beforehand.
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--pause", type=float, default=2.0, help="seconds of quiet before each run")
-    parser.add_argument("--cold", action="store_true", help="no sandbox started ahead: each run starts its own")
+    parser.add_argument("--cold", action="store_true", help="no warm sandbox: each run starts a sandbox of its own")
     args = parser.parse_args(argv)
 
     _scoring.setup(BROKER)
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     ratio = med(scorer) / med(plain)
     report = {
         "runs": args.runs,
-        "sandbox_started_ahead": not args.cold,
+        "warm_sandbox": not args.cold,
         "score": subs[-1].score,
         "plain_median_s": round(med(plain), 3),
         "scorer_median_s": round(med(scorer), 3),

@@ -9,7 +9,7 @@ import signal
 
 from django.conf import settings
 
-from labeling import sandbox, scoring, services, storage
+from labeling import forkserver, sandbox, scoring, services, storage
 from labeling.models import Challenge, Status, Submission
 
 log = logging.getLogger(__name__)
@@ -17,39 +17,43 @@ log = logging.getLogger(__name__)
 # What a traceback says when memory ran out (numpy, pandas, C++ extensions, the C library).
 MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"Unable to allocate", b"Cannot allocate memory")
 
-# Celery worker processes keep a sandbox started ahead, with numpy and pandas imported, for their
-# next submission (labeling/tasks.py turns this on; docs/performance.md): a submission then waits
-# for neither. Elsewhere (score_file, the demo, tests) each run starts its own sandbox.
-PRESTART = False
-_prestarted: sandbox.Prestarted | None = None
+# Celery worker processes keep a warm sandbox, a fork server with numpy and pandas imported
+# (labeling/forkserver.py; labeling/tasks.py turns this on): a submission then waits for neither
+# bubblewrap's setup nor the imports (docs/performance.md). Elsewhere (score_file, the demo,
+# tests) each run starts its own sandbox.
+WARM = False
+_server: forkserver.ForkServer | None = None
 
 
-def prestart(challenge: Challenge) -> None:
-    """Start a sandbox for the next submission to `challenge`, unless one is waiting already."""
-    global _prestarted
-    if not PRESTART or _prestarted is not None:
+def warm_up(challenge: Challenge) -> None:
+    """Have a warm sandbox ready for the next submission to `challenge`, unless one is."""
+    global _server
+    if not WARM:
         return
     try:
-        _prestarted = sandbox.Prestarted(sandbox.check_available(), sandbox.Limits.for_challenge(challenge))
+        tools, limits = sandbox.check_available(), sandbox.Limits.for_challenge(challenge)
+        if _server is not None and _server.usable_for(tools, limits):
+            return
+        discard_warm()
+        _server = forkserver.ForkServer(tools, limits)
     except (sandbox.SandboxUnavailable, OSError) as exc:
-        log.warning("Could not start a sandbox ahead of the next submission: %s", exc)
+        log.warning("Could not start a warm sandbox for the next submission: %s", exc)
 
 
-def discard_prestarted() -> None:
-    global _prestarted
-    ready, _prestarted = _prestarted, None
-    if ready is not None:
-        ready.close()
+def discard_warm() -> None:
+    global _server
+    server, _server = _server, None
+    if server is not None:
+        server.close()
 
 
-def _take_prestarted(tools: sandbox.Tools, limits: sandbox.Limits) -> sandbox.Prestarted | None:
-    """The sandbox started ahead if it was started for exactly this kind of run, else None."""
-    global _prestarted
-    ready, _prestarted = _prestarted, None
-    if ready is not None and not ready.usable_for(tools, limits):
-        ready.close()
-        return None
-    return ready
+def _warm_server(tools: sandbox.Tools, limits: sandbox.Limits) -> forkserver.ForkServer | None:
+    """The warm sandbox if it serves exactly this kind of run, else None (and it is closed)."""
+    if _server is not None and not _server.usable_for(tools, limits):
+        if _server.broken not in (None, "closed"):
+            log.warning("Replacing the warm sandbox: %s", _server.broken)
+        discard_warm()
+    return _server
 
 
 def score(submission_id: int, worker: str) -> str:
@@ -60,6 +64,7 @@ def score(submission_id: int, worker: str) -> str:
         log.info("Submission %s is not queued (done, cancelled, taken or gone); nothing to do.", submission_id)
         return "skipped"
     submission = Submission.objects.select_related("challenge").get(pk=submission_id)
+    warm_up(submission.challenge)  # no-op when the warm sandbox is there (the first run waits for its imports)
     try:
         outcome = evaluate(
             submission.challenge,
@@ -75,7 +80,7 @@ def score(submission_id: int, worker: str) -> str:
             return "abandoned"
         return outcome.status
     finally:
-        prestart(submission.challenge)  # after the result is stored: nobody waits for this
+        warm_up(submission.challenge)  # replaced now if the run retired it: nobody waits for this
 
 
 def evaluate(
@@ -111,8 +116,8 @@ def evaluate(
 
 def _run_and_judge(challenge, code, gold, inputs, tools, heartbeat) -> services.Outcome | None:
     limits = sandbox.Limits.for_challenge(challenge)
-    ready = _take_prestarted(tools, limits)
-    with ready if ready is not None else sandbox.Scratch() as scratch:
+    server = _warm_server(tools, limits)
+    with server.job() if server is not None else sandbox.Scratch() as scratch:
         scratch.add_bytes(services.CODE_FILENAME, code)
         for name, path in inputs:
             scratch.add_file(name, path)
@@ -123,7 +128,7 @@ def _run_and_judge(challenge, code, gold, inputs, tools, heartbeat) -> services.
             "heartbeat": heartbeat,
             "heartbeat_every": settings.SCORING_HEARTBEAT_SECONDS,
         }
-        result = ready.run(**run) if ready is not None else sandbox.run(scratch, limits=limits, tools=tools, **run)
+        result = server.run(**run) if server is not None else sandbox.run(scratch, limits=limits, tools=tools, **run)
         if result.killed == "abandoned" or (heartbeat is not None and not heartbeat()):
             return None  # cancelled, or taken over by another worker: this result will not be stored
         log_tail = result.log_tail()

@@ -183,6 +183,12 @@ def _tool(name: str) -> str | None:
     return shutil.which(name, path=path)
 
 
+def current_settings() -> tuple:
+    """What a sandbox started earlier must still match to be used: where scratch folders go, the
+    uid, and the runner's code."""
+    return (SCRATCH_PARENT, sandbox_ids(), RUNNER_SOURCE.read_bytes())
+
+
 def sandbox_ids() -> tuple[int, int]:
     """(uid, gid) the code runs as: SANDBOX_UID when the worker is root, else the worker's own."""
     if os.geteuid() == 0:
@@ -291,6 +297,20 @@ class Scratch:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
 
+    def clear(self) -> None:
+        """Empty the directory for the next run (a fork server's scratch directory stays mounted,
+        so it is emptied, not replaced) and restore its owner and mode."""
+        for entry in os.scandir(self.path):
+            if entry.is_dir(follow_symlinks=False):
+                remove_tree(Path(entry.path))
+            else:
+                os.unlink(entry.path)
+        if os.listdir(self.path):
+            raise OSError(f"{self.path} could not be emptied")
+        os.chmod(self.path, 0o700)
+        if os.geteuid() == 0:
+            os.chown(self.path, self.uid, self.gid)
+
     def __exit__(self, *exc) -> None:
         if self.fd is not None:
             os.close(self.fd)
@@ -337,7 +357,11 @@ def remove_tree(path: Path) -> None:
             function(target)
 
     if path.exists():
-        shutil.rmtree(path, onerror=make_writable_and_retry)
+        try:
+            shutil.rmtree(path, onerror=make_writable_and_retry)
+        except RecursionError:
+            # shutil.rmtree recurses once per level; code can nest folders thousands deep.
+            subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=True)
 
 
 def _scratch_usage(path: Path, max_entries: int) -> tuple[int, int]:
@@ -366,7 +390,9 @@ def _scratch_usage(path: Path, max_entries: int) -> tuple[int, int]:
 # --- One run --------------------------------------------------------------------------------
 
 
-def _bwrap_args(tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, runner_fd: int) -> list[str]:
+def _bwrap_args(
+    tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, runner_fd: int, as_pid_1: bool = False
+) -> list[str]:
     m = tools.runtime.manifest
     root = tools.runtime.root
     mb = 1024 * 1024
@@ -383,6 +409,8 @@ def _bwrap_args(tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, 
         "--json-status-fd",
         str(status_fd),
     ]
+    if as_pid_1:
+        args.append("--as-pid-1")  # the fork server is PID 1 itself (labeling/forkserver.py)
     for libdir in m["libdirs"]:
         args += ["--ro-bind", libdir, libdir]
     # Merged-/usr systems reach /lib/... through a symlink; keep that path working.
@@ -403,7 +431,14 @@ def _bwrap_args(tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, 
 
 
 def _command(
-    tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, runner_fd: int, config: dict, extra_cpu_s: int = 0
+    tools: Tools,
+    scratch: Scratch,
+    limits: Limits,
+    status_fd: int,
+    runner_fd: int,
+    config: dict,
+    extra_cpu_s: int = 0,
+    as_pid_1: bool = False,
 ) -> list[str]:
     rl = limits.rlimits()
     if extra_cpu_s:
@@ -420,7 +455,7 @@ def _command(
             "--no-new-privs",
             "--",
         ]
-    command += _bwrap_args(tools, scratch, limits, status_fd, runner_fd)
+    command += _bwrap_args(tools, scratch, limits, status_fd, runner_fd, as_pid_1)
     python = f"{RUNTIME_MOUNT}/bin/python"
     # -s: no user site; -B: no .pyc writes; -P: no script folder on sys.path (the runner adds the
     # working directory as `python file.py` would). Not -E: PYTHONHASHSEED above must apply.
@@ -463,7 +498,7 @@ def run(
         "code": code,
         "output": output,
         "inputs": list(inputs),
-        "limits": {**limits.rlimits(), "nproc": (limits.nproc, limits.nproc)},
+        "limits": _runner_limits(limits),
     }
     runner_fd = _runner_memfd()
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
@@ -493,6 +528,12 @@ def run(
     return result
 
 
+def _runner_limits(limits: Limits) -> dict:
+    """The limits the runner sets inside the sandbox: those set from outside, the process count
+    (see docs/sandbox.md) and no POSIX message queues (they would outlive the run)."""
+    return {**limits.rlimits(), "nproc": (limits.nproc, limits.nproc), "msgqueue": (0, 0)}
+
+
 def _runner_memfd() -> int:
     fd = os.memfd_create("courseproj-runner", os.MFD_CLOEXEC)
     os.write(fd, RUNNER_SOURCE.read_bytes())
@@ -516,151 +557,8 @@ def _end(proc, *fds) -> None:
         proc.wait()
 
 
-# What a sandbox started ahead imports before its submission is known (Prestarted), and the CPU
-# seconds it may take for that on top of the run's limit (the runner lowers the limit again).
+# What the warm sandbox (labeling/forkserver.py) imports once, before any submission.
 PRELOAD = ("numpy", "pandas")
-PRELOAD_CPU_S = 10
-
-
-class Prestarted:
-    """A sandbox started before its submission is known, with numpy and pandas already imported, so
-    a submission does not wait for them (docs/performance.md). It is what `run` starts (the same
-    command line: namespaces, mounts, uid, limits, runtime) with a scratch directory of its own,
-    and it serves exactly one submission. Until `run` writes the submission's configuration to its
-    pipe only the trusted runner is in it; the wall clock, the heartbeat and (in the runner) the CPU
-    limit count from then, and never include the imports (a run that comes before they are done
-    waits for them first).
-
-    Use it in place of `Scratch()`: `with prestarted as scratch:` gives the scratch directory to fill
-    before `run`, and on leaving stops whatever is left of the sandbox and removes the directory.
-    """
-
-    def __init__(self, tools: Tools, limits: Limits):
-        self.tools, self.limits = tools, limits
-        self.settings = (SCRATCH_PARENT, sandbox_ids(), RUNNER_SOURCE.read_bytes())
-        self.scratch = Scratch().__enter__()
-        self.proc: subprocess.Popen | None = None
-        self.status_r: int | None = None
-        self.ready_r: int | None = None
-        self.go_w: int | None = None
-        runner_fd = status_w = go_r = ready_w = None
-        try:
-            runner_fd = _runner_memfd()
-            self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
-            self.ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-            go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
-            config = {"wait_fd": go_r, "ready_fd": ready_w, "preload": list(PRELOAD)}
-            command = _command(tools, self.scratch, limits, status_w, runner_fd, config, extra_cpu_s=PRELOAD_CPU_S)
-            self.proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(status_w, runner_fd, go_r, ready_w),
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-                cwd="/",
-                start_new_session=True,
-            )
-        except BaseException:
-            self.close()
-            raise
-        finally:
-            for fd in (runner_fd, status_w, go_r, ready_w):
-                if fd is not None:
-                    os.close(fd)
-
-    def usable_for(self, tools: Tools, limits: Limits) -> bool:
-        """Still waiting, and started for exactly this kind of run."""
-        return (
-            self.proc is not None
-            and self.proc.poll() is None
-            and self.go_w is not None
-            and (self.tools, self.limits) == (tools, limits)
-            and self.settings == (SCRATCH_PARENT, sandbox_ids(), RUNNER_SOURCE.read_bytes())
-        )
-
-    def run(
-        self,
-        *,
-        code: str,
-        output: str,
-        inputs: Iterable[str],
-        heartbeat: Callable[[], bool] | None = None,
-        heartbeat_every: float = 10.0,
-    ) -> Result:
-        """Run `python code` (already in the scratch directory) as `run` would; once only."""
-        if self.go_w is None:
-            raise RuntimeError("a prestarted sandbox serves one run")
-        limits = self.limits
-        config = {
-            "code": code,
-            "output": output,
-            "inputs": list(inputs),
-            "limits": {**limits.rlimits(), "nproc": (limits.nproc, limits.nproc)},
-        }
-        result = Result()
-        try:
-            # Wait until the imports are done (if it died meanwhile, the read ends at once), so the
-            # submission's time starts with its own code.
-            ready_r, self.ready_r = self.ready_r, None
-            select.select([ready_r], [], [], PRELOAD_CPU_S)
-            os.close(ready_r)
-            go_w, self.go_w = self.go_w, None
-            try:
-                with os.fdopen(go_w, "wb") as go:
-                    go.write(json.dumps(config).encode())
-            except BrokenPipeError:
-                pass  # it died while waiting: _supervise reports how
-            started = time.monotonic()
-            _supervise(self.proc, self.status_r, self.scratch, limits, heartbeat, heartbeat_every, started, result)
-        finally:
-            status_r, self.status_r = self.status_r, None
-            _end(self.proc, status_r)
-        return result
-
-    def close(self) -> None:
-        """Stop the sandbox if it is still there and remove its scratch directory.
-
-        Unused, it ends by itself once its pipe is closed (after its imports). It is not killed
-        while bubblewrap may still be setting up: a sandbox's PID 1 whose outer bubblewrap dies
-        before the setup is done waits forever, orphaned."""
-        go_w, self.go_w = self.go_w, None
-        if go_w is not None:
-            os.close(go_w)
-            if self.proc is not None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.proc.wait(60)
-        if self.proc is not None and self.proc.returncode is None:
-            self._kill_inner()
-        status_r, self.status_r = self.status_r, None
-        ready_r, self.ready_r = self.ready_r, None
-        _end(self.proc, status_r, ready_r)
-        self.scratch.__exit__(None, None, None)
-
-    def _kill_inner(self) -> None:
-        """SIGKILL to the sandbox's PID 1 (so the outer bubblewrap reaps it), then wait a little."""
-        if self.status_r is None:
-            return
-        with contextlib.suppress(OSError):
-            status = bytearray()
-            while select.select([self.status_r], [], [], 0)[0] and len(status) < 65536:
-                chunk = os.read(self.status_r, 65536)
-                if not chunk:
-                    break
-                status += chunk
-            pidfd = _open_inner(status)
-            if pidfd is not None:
-                with contextlib.suppress(ProcessLookupError, OSError):
-                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-                os.close(pidfd)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.proc.wait(5)
-
-    def __enter__(self) -> Scratch:
-        return self.scratch
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, started, result) -> None:

@@ -9,9 +9,10 @@ the submitted file as `__main__`, the way `python submission.py` would. If the f
 output but defines `aggregate(raw)`, it calls that with the challenge's single input read by
 pandas and writes the returned DataFrame as the output file.
 
-In a sandbox started ahead of its submission, CONFIG_JSON only names a pipe and the modules to
-import; the runner imports them, waits for the submission's configuration on the pipe, and then
-goes on as above.
+As a fork server (CONFIG_JSON names a socket, `serve_fd`), the runner is the sandbox's PID 1: it
+imports the modules once, then for each submission the worker sends forks a child that goes on as
+above, and after the child exits ends every other process, empties /tmp and /dev/shm and removes
+System V IPC objects before it takes the next one (docs/sandbox.md, "Fork server").
 
 Standalone on purpose: it must import nothing of the project.
 """
@@ -19,11 +20,15 @@ Standalone on purpose: it must import nothing of the project.
 import contextlib
 import importlib
 import json
-import math
 import os
 import resource
 import runpy
+import shutil
+import signal
+import socket
+import stat
 import sys
+import time
 import traceback
 
 # Exit codes the scorer understands (anything else is the program's own exit status).
@@ -36,7 +41,12 @@ LIMITS = {
     "fsize": resource.RLIMIT_FSIZE,
     "nofile": resource.RLIMIT_NOFILE,
     "core": resource.RLIMIT_CORE,
+    "msgqueue": resource.RLIMIT_MSGQUEUE,
 }
+PR_SET_DUMPABLE = 4
+MAX_JOB_BYTES = 1 << 16
+# Left behind by a submission, emptied by the fork server before the next one.
+SHARED_TMPFS = ("/tmp", "/dev/shm")
 
 
 def _apply_limits(limits: dict) -> None:
@@ -72,40 +82,195 @@ def _print_traceback(exc: BaseException, code: str) -> None:
     traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
 
 
-def _wait_for_submission(config: dict) -> dict:
-    """A sandbox started ahead of its submission (labeling/sandbox.py, Prestarted): import what
-    every submission imports, say so on the pipe `ready_fd`, then read the submission's
-    configuration from the pipe `wait_fd`. An empty pipe means the sandbox was discarded unused."""
+def _set_dumpable(value: bool) -> None:
+    """prctl(PR_SET_DUMPABLE): a process that is not dumpable cannot be ptraced, and its /proc
+    files (mem, fd, environ, ...) cannot be opened, by processes of the same uid."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, int(value), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
+def _serve(config: dict) -> dict:
+    """The fork server's loop. Returns only in a forked child, with that child's submission
+    configuration; the server itself exits when the worker closes the socket, or on any failure
+    to clean up after a child (the worker then discards the whole sandbox)."""
+    sock_fd = config["serve_fd"]
+    # Only the socket is kept: whatever else bubblewrap's parent passed down is closed.
+    os.closerange(3, sock_fd)
+    os.closerange(sock_fd + 1, 1 << 16)
+    # PID 1 of the namespace: the kernel delivers a signal sent from inside the namespace only if
+    # PID 1 has a handler for it, so with none (Python installs one for SIGINT) a child can
+    # neither kill nor stop the server.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     for name in config.get("preload", ()):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-    # Ready: the worker starts the clock when it hands the submission over after this.
-    os.write(config["ready_fd"], b"r")
-    os.close(config["ready_fd"])
-    fd = config["wait_fd"]
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    os.close(fd)
-    if not chunks:
-        sys.exit(0)
-    real = json.loads(b"".join(chunks))
-    # The CPU limit counts from here: the imports above are not the submission's time. (The limit
-    # set from outside has room for them; this lowers it to what the submission may use.)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = math.ceil(usage.ru_utime + usage.ru_stime)
-    ceiling = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    soft, hard = (value + used for value in real["limits"]["cpu"])
-    if ceiling != resource.RLIM_INFINITY:
-        soft, hard = min(soft, ceiling), min(hard, ceiling)
-    real["limits"]["cpu"] = (soft, hard)
-    return real
+    _set_dumpable(False)
+    sock = socket.socket(fileno=sock_fd)
+    sock.send(b'{"ready": true}')
+    while True:
+        message, fds, _flags, _address = socket.recv_fds(sock, MAX_JOB_BYTES, 2)
+        if not message:
+            os._exit(0)  # the worker closed the socket: this sandbox is done
+        if len(fds) != 2:
+            os._exit(3)
+        job = json.loads(message)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                sock.detach()  # closed with the other descriptors below, never again by this object
+                return _become_child(job, fds)
+            except BaseException:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        status, cpu, rss = _wait_for(pid)
+        sock.send(json.dumps({"exit": status, "cpu": cpu, "maxrss": rss}).encode())
+        try:
+            _end_every_process()
+            for path in SHARED_TMPFS:
+                _empty(path)
+            _remove_ipc_objects()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                sock.send(json.dumps({"dirty": repr(exc)[:500]}).encode())
+            os._exit(4)
+        sock.send(b'{"clean": true}')
+
+
+def _become_child(job: dict, fds: list) -> dict:
+    """In the forked child: the submission's stdout and stderr, no other descriptor of the server,
+    a session of its own, the usual SIGINT, dumpable (it is its own process now), fresh random
+    state, and the CPU counted from zero (a new process)."""
+    out, err = fds
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    os.closerange(3, 1 << 16)
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _set_dumpable(True)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()  # as a fresh interpreter would seed it (Python's random reseeds by itself)
+    return job
+
+
+def _wait_for(pid: int) -> tuple[int, float, int]:
+    """Wait for the child, reaping orphans meanwhile (PID 1 inherits them); (wait status, CPU
+    seconds of everything reaped, largest max RSS in kB)."""
+    cpu, rss = 0.0, 0
+    while True:
+        reaped, status, usage = os.wait4(-1, 0)
+        cpu += usage.ru_utime + usage.ru_stime
+        rss = max(rss, usage.ru_maxrss)
+        if reaped == pid:
+            return status, round(cpu, 3), rss
+
+
+def _others_alive() -> bool:
+    me = str(os.getpid())
+    return any(name.isdigit() and name != me for name in os.listdir("/proc"))
+
+
+def _end_every_process() -> None:
+    """SIGKILL to every other process of the namespace, reaped, until /proc shows none."""
+    deadline = time.monotonic() + 10
+    while True:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while True:
+                os.waitpid(-1, 0)
+        if not _others_alive():
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError("processes of the last submission would not end")
+        time.sleep(0.001)
+
+
+def _empty(path: str) -> None:
+    """Remove everything under a tmpfs the children share, whatever modes were left on it (every
+    folder is made accessible first, without recursion: folders can nest thousands deep)."""
+    os.chmod(path, 0o1777)
+    folders = [path]
+    while folders:
+        folder = folders.pop()
+        if folder != path:
+            os.chmod(folder, 0o700)
+        with os.scandir(folder) as entries:
+            folders.extend(entry.path for entry in entries if entry.is_dir(follow_symlinks=False))
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+    if os.listdir(path):
+        raise RuntimeError(f"{path} could not be emptied")
+    if stat.S_IMODE(os.stat(path).st_mode) != 0o1777:
+        raise RuntimeError(f"the mode of {path} could not be restored")
+
+
+def _remove_ipc_objects() -> None:
+    """System V shared memory, semaphores and message queues outlive their processes."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    removers = {
+        "shm": lambda ident: libc.shmctl(ident, ipc_rmid, None),
+        "sem": lambda ident: libc.semctl(ident, 0, ipc_rmid),
+        "msg": lambda ident: libc.msgctl(ident, ipc_rmid, None),
+    }
+    for kind, remove in removers.items():
+        with open(f"/proc/sysvipc/{kind}") as table:
+            next(table)  # the header
+            for line in table:
+                ident = int(line.split()[1])
+                if remove(ident) != 0:
+                    raise OSError(ctypes.get_errno(), f"could not remove System V {kind} {ident}")
+
+
+def _exit_without_teardown(code) -> None:
+    """End a forked child as the interpreter's exit would (non-daemon threads joined, atexit
+    functions run, streams flushed, SystemExit's code) but without tearing down every module: with
+    numpy and pandas loaded that costs about 0.2 s of CPU, and the child's memory goes with it."""
+    import atexit
+
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    atexit._run_exitfuncs()
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code & 0xFF
+    else:
+        with contextlib.suppress(Exception):
+            print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 def main() -> None:
     config = json.loads(sys.argv[1])
-    if "wait_fd" in config:
-        config = _wait_for_submission(config)
+    if "serve_fd" in config:
+        config = _serve(config)  # returns in a forked child only
+        try:
+            _run(config)
+        except SystemExit as exc:
+            _exit_without_teardown(exc.code)
+        _exit_without_teardown(0)
+    _run(config)
+
+
+def _run(config: dict) -> None:
     _apply_limits(config["limits"])
     code = config["code"]
     sys.argv = [code]

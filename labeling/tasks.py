@@ -38,12 +38,12 @@ def _load_the_scorer(**kwargs) -> None:
 
     from labeling import pipeline
 
-    # Each submission then finds a sandbox started ahead with numpy and pandas imported.
-    pipeline.PRESTART = True
+    # Submissions then run in a warm sandbox with numpy and pandas imported (labeling/forkserver.py).
+    pipeline.WARM = True
 
 
 @worker_process_shutdown.connect
-def _stop_the_prestarted_sandbox(**kwargs) -> None:
+def _stop_the_warm_sandbox(**kwargs) -> None:
     from labeling import pipeline
 
-    pipeline.discard_prestarted()
+    pipeline.discard_warm()
