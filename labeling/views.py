@@ -102,8 +102,9 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         "site_url": request.build_absolute_uri("/").rstrip("/"),
         "runtime": runtime_versions(),
     }
+    cache = PageCache(access.course, "teams", "labeling")
     if ctx["content_open"]:
-        ctx["inputs"] = list(challenge.inputs.all())
+        ctx["inputs"] = cache.get("challenge-inputs", lambda: list(challenge.inputs.all()), challenge.pk)
         ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff)
         if access.is_staff:
             ctx["reveal_counts"] = hint_rules.reveal_counts(challenge)
@@ -111,17 +112,50 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         participant = acl.current_participant(challenge, request.user)
         ctx["participant"] = participant
         ctx["quota"] = services.submission_quota(challenge, request.user) if participant else None
-        own = acl.own_submissions(challenge, request.user)
-        ctx["page"] = paginate(request, own, 20)
-        picks, picked = lb.final_pick_ids(challenge, participant)
-        ctx["pick_ids"], ctx["picked"] = picks, picked
-        ctx["standing"] = lb.standing_of(challenge, acl.viewer_participants(challenge, request.user))
+        # The viewer's own submissions, cached for them: what changes them (a submission, a score,
+        # a pick, a team change) changes the stamps; whether the challenge closed is in the key.
+        mine = cache.get(
+            "own-submissions",
+            lambda: _own_submissions(challenge, request.user, participant, ctx["closed"]),
+            challenge.pk,
+            request.user.pk,
+            ctx["closed"],
+        )
+        ctx["pick_ids"], ctx["picked"] = mine["pick_ids"], mine["picked"]
+        ctx["page"] = Paginator(mine["rows"], 20).get_page(request.GET.get("page"))
+        ctx["own_rows_html"] = mark_safe("".join(ctx["page"]))  # noqa: S308 - rendered by labeling/_own_row.html
+        ctx["standing"] = lb.standing_of(
+            challenge, acl.viewer_participants(challenge, request.user), _ranking(cache, challenge)
+        )
     else:
         counts = dict(Submission.objects.filter(challenge=challenge).values_list("status").annotate(n=Count("id")))
         ctx["benchmarks"] = list(Submission.objects.filter(challenge=challenge, is_benchmark=True).order_by("id"))
         ctx["benchmark_form"] = benchmark_form or BenchmarkForm()
         ctx["status_counts"] = [(Status(s).label, counts.get(s, 0)) for s in Status.values if counts.get(s)]
     return ctx
+
+
+def _own_submissions(challenge, user, participant, closed: bool) -> dict:
+    """The user's submissions table (rows as HTML, newest first) and the picks that count."""
+    pick_ids, picked = lb.final_pick_ids(challenge, participant)
+    ctx = {
+        "course": challenge.course,
+        "challenge": challenge,
+        "participant": participant,
+        "closed": closed,
+        "pick_ids": pick_ids,
+        "picked": picked,
+    }
+    # The table shows neither the log nor the message: up to 24 KB a row not to read.
+    subs = acl.own_submissions(challenge, user).defer("log_tail", "message")
+    rows = [str(render_to_string("labeling/_own_row.html", {**ctx, "sub": sub})) for sub in subs]
+    return {"rows": rows, "pick_ids": pick_ids, "picked": picked}
+
+
+def _ranking(cache: PageCache, challenge, kind: str | None = None) -> list[lb.Place]:
+    """The board's order (the one that counts now by default), from the page cache."""
+    kind = kind or (lb.PRIVATE if acl.is_closed(challenge) else lb.PUBLIC)
+    return cache.get("board-ranking", lambda: lb.ranking(challenge, kind), challenge.pk, kind)
 
 
 @course_member
@@ -206,7 +240,7 @@ def leaderboard(request, access, slug):
         raise PermissionDenied("The private leaderboard is revealed when the challenge closes.")
     own = set() if access.is_staff else acl.viewer_participants(challenge, request.user)
     cache = PageCache(access.course, "teams", "labeling")
-    places = cache.get("board-ranking", lambda: lb.ranking(challenge, kind), challenge.pk, kind)
+    places = _ranking(cache, challenge, kind)
     page = Paginator(range(len(places)), lb.ROWS_PER_PAGE).get_page(request.GET.get("page"))
     rows = cache.get(
         "board-rows", lambda: _board_rows(cache, challenge, kind, page.number), challenge.pk, kind, page.number
