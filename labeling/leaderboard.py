@@ -179,13 +179,16 @@ def build_board(
     page_number=None,
     per_page: int = ROWS_PER_PAGE,
     with_public_rank: bool = False,
+    rows: list[Row] | None = None,
 ) -> Board:
     """A page of the board with names, counts and histories filled in for the page's rows.
 
     `own` holds the viewer's participant ids (their rows are highlighted and listed in
     `own_rows` even when on another page). The caller checks that `kind` may be shown.
+    `rows`: the board's `ranked_rows`, when the caller has just read them.
     """
-    rows = private_rows(challenge) if kind == PRIVATE else public_rows(challenge)
+    if rows is None:
+        rows = ranked_rows(challenge, kind)
     if with_public_rank:
         public_rank = {r.participant: r.rank for r in public_rows(challenge)}
         for row in rows:
@@ -320,9 +323,14 @@ class Place(NamedTuple):
         return self.position // per_page + 1
 
 
-def ranking(challenge: Challenge, kind: str = PUBLIC) -> list[Place]:
+def ranked_rows(challenge: Challenge, kind: str = PUBLIC) -> list[Row]:
     """Every row of the board in order, without the names, counts and charts (one or two queries)."""
-    rows = private_rows(challenge) if kind == PRIVATE else public_rows(challenge)
+    return private_rows(challenge) if kind == PRIVATE else public_rows(challenge)
+
+
+def ranking(challenge: Challenge, kind: str = PUBLIC, rows: list[Row] | None = None) -> list[Place]:
+    """Every participant's place on the board, in order (`rows`: its `ranked_rows`, if read already)."""
+    rows = ranked_rows(challenge, kind) if rows is None else rows
     return [Place(r.participant, r.rank, r.score, i, kind) for i, r in enumerate(rows)]
 
 

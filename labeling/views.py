@@ -152,10 +152,10 @@ def _own_submissions(challenge, user, participant, closed: bool) -> dict:
     return {"rows": rows, "pick_ids": pick_ids, "picked": picked}
 
 
-def _ranking(cache: PageCache, challenge, kind: str | None = None) -> list[lb.Place]:
+def _ranking(cache: PageCache, challenge, kind: str | None = None, build=None) -> list[lb.Place]:
     """The board's order (the one that counts now by default), from the page cache."""
     kind = kind or (lb.PRIVATE if acl.is_closed(challenge) else lb.PUBLIC)
-    return cache.get("board-ranking", lambda: lb.ranking(challenge, kind), challenge.pk, kind)
+    return cache.get("board-ranking", build or (lambda: lb.ranking(challenge, kind)), challenge.pk, kind)
 
 
 @course_member
@@ -239,24 +239,10 @@ def leaderboard(request, access, slug):
     if kind == lb.PRIVATE and not private_ok:
         raise PermissionDenied("The private leaderboard is revealed when the challenge closes.")
     own = set() if access.is_staff else acl.viewer_participants(challenge, request.user)
-    cache = PageCache(access.course, "teams", "labeling")
-    places = _ranking(cache, challenge, kind)
+    board = _CachedBoard(PageCache(access.course, "teams", "labeling"), challenge, kind)
+    places = board.places()
     page = Paginator(range(len(places)), lb.ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = cache.get(
-        "board-rows", lambda: _board_rows(cache, challenge, kind, page.number), challenge.pk, kind, page.number
-    )
-    html = []
-    for participant, row_html in rows:
-        if participant in own:
-            row = cache.get(
-                "board-row",
-                functools.partial(_board_row, challenge, kind, page.number, participant),
-                challenge.pk,
-                kind,
-                participant,
-            )
-            row_html = render_to_string("labeling/_board_row.html", {"row": replace(row, is_own=True), "kind": kind})
-        html.append(row_html)
+    html = [board.own_row_html(p) if p in own else row_html for p, row_html in board.rows_html(page.number)]
     ctx = {
         "challenge": challenge,
         "total": len(places),
@@ -265,28 +251,73 @@ def leaderboard(request, access, slug):
         "kind": kind,
         "private_ok": private_ok,
         "closed": acl.is_closed(challenge),
-        "own_elsewhere": [p for p in places if p.participant in own and p.page_number() != page.number],
+        "own_elsewhere": [
+            {"rank": p.rank, "score": p.score, "page_number": n}
+            for p in places
+            if p.participant in own and (n := p.page_number(lb.ROWS_PER_PAGE)) != page.number
+        ],
     }
     return _render(request, access, "labeling/leaderboard.html", ctx)
 
 
-def _board_rows(cache, challenge, kind: str, page_number: int) -> list[tuple[str, str]]:
-    """A page of the board: (participant, the row's HTML as everyone but its owners sees it).
+class _CachedBoard:
+    """The leaderboard's parts from the page cache: the ranking, a page's rows as HTML (as everyone
+    but their owners sees them) and each row's data (for its owners' highlighted version). What
+    one part reads from the database on a miss is reused by the next in the same request."""
 
-    The rows' data go in the cache too, one entry each, for their owners' highlighted row."""
-    rows = []
-    for row in lb.build_board(challenge, kind, page_number=page_number, with_public_rank=kind == lb.PRIVATE).rows:
-        # Plain str: a SafeString takes longer to unpickle, and these are read on every request.
-        rows.append((row.participant, str(render_to_string("labeling/_board_row.html", {"row": row, "kind": kind}))))
-        row.history = []  # drawn into row.chart
-        cache.put("board-row", row, challenge.pk, kind, row.participant)
-    return rows
+    def __init__(self, cache: PageCache, challenge, kind: str):
+        self.cache, self.challenge, self.kind = cache, challenge, kind
+        self._rows: list[lb.Row] | None = None
+        self._page_rows: dict[str, lb.Row] = {}
+        self._page_number = 1
 
+    def _read_rows(self) -> list[lb.Row]:
+        if self._rows is None:
+            self._rows = lb.ranked_rows(self.challenge, self.kind)
+        return self._rows
 
-def _board_row(challenge, kind: str, page_number: int, participant: str) -> lb.Row:
-    """One row's data, when its cache entry went (the cache dropped it to make room)."""
-    board = lb.build_board(challenge, kind, page_number=page_number, with_public_rank=kind == lb.PRIVATE)
-    return next(row for row in board.rows if row.participant == participant)
+    def places(self) -> list[lb.Place]:
+        return _ranking(
+            self.cache,
+            self.challenge,
+            self.kind,
+            build=lambda: lb.ranking(self.challenge, self.kind, self._read_rows()),
+        )
+
+    def rows_html(self, page_number: int) -> list[tuple[str, str]]:
+        self._page_number = page_number
+        return self.cache.get("board-rows", self._build_rows, self.challenge.pk, self.kind, page_number)
+
+    def _build_rows(self) -> list[tuple[str, str]]:
+        board = lb.build_board(
+            self.challenge,
+            self.kind,
+            page_number=self._page_number,
+            per_page=lb.ROWS_PER_PAGE,
+            with_public_rank=self.kind == lb.PRIVATE,
+            rows=self._read_rows(),
+        )
+        rows = []
+        for row in board.rows:
+            # Plain str: a SafeString takes longer to unpickle, and these are read on every request.
+            html = str(render_to_string("labeling/_board_row.html", {"row": row, "kind": self.kind}))
+            rows.append((row.participant, html))
+            row.history = []  # drawn into row.chart
+            self._page_rows[row.participant] = row
+            self.cache.put("board-row", row, self.challenge.pk, self.kind, row.participant)
+        return rows
+
+    def own_row_html(self, participant: str) -> str:
+        """The viewer's own row: highlighted, with the "you" badge."""
+        row = self._page_rows.get(participant) or self.cache.get(
+            "board-row", functools.partial(self._find_row, participant), self.challenge.pk, self.kind, participant
+        )
+        return render_to_string("labeling/_board_row.html", {"row": replace(row, is_own=True), "kind": self.kind})
+
+    def _find_row(self, participant: str) -> lb.Row:
+        """One row's data, when its cache entry went (the cache dropped it to make room)."""
+        self._build_rows()
+        return self._page_rows[participant]
 
 
 @course_member

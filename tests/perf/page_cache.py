@@ -1,0 +1,56 @@
+"""Helpers of the page cache tests (tests/*/test_page_cache*.py): which cached parts a request
+built, and visiting a page twice to check that the second visit builds none."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import pytest
+from django.apps import apps
+
+from courseproj.lib.pagecache import PageCache
+
+
+@pytest.fixture
+def built(monkeypatch) -> list[str]:
+    """The names of the cached parts built (cache misses) since the list was last cleared."""
+    names: list[str] = []
+    original = PageCache.get
+
+    def get(self, name, build, *parts):
+        def counted():
+            names.append(name)
+            return build()
+
+        return original(self, name, counted, *parts)
+
+    monkeypatch.setattr(PageCache, "get", get)
+    return names
+
+
+def visit(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, f"{url}: status {response.status_code}"
+    return response.content.decode()
+
+
+def cached_visit(client, url: str, built: list[str]) -> str:
+    """The page; visited again, it comes from the cache alone and is the same."""
+    first = visit(client, url)
+    built.clear()
+    again = visit(client, url)
+    assert built == [], f"a repeated request built {built}"
+    assert without_csrf(again) == without_csrf(first)
+    return again
+
+
+def without_csrf(html: str) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return re.sub(r'"X-CSRFToken": "[^"]+"', "", html)
+
+
+def watched_tables() -> set[str]:
+    """The tables whose writes change the version stamps (labeling/migrations/0004_…)."""
+    migration = importlib.import_module("labeling.migrations.0004_page_cache_versions")
+    return set(migration._tables(apps))
