@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -480,6 +481,10 @@ def grid(request, access):
         "page": page,
         "head_html": mark_safe(table["head"]),  # noqa: S308 - rendered by proposals/_grid_head.html
         "rows_html": mark_safe("".join(page)),  # noqa: S308 - rendered by proposals/_grid_row.html
+        # The page shows the cached HTML; the rows' data are read only if something asks for them.
+        "rows": SimpleLazyObject(
+            lambda: queries.update_grid(course, teams[(page.number - 1) * 50 : page.number * 50], now)[1]
+        ),
         "week_count": len(weeks),
         "current": current,
         "missing": missing,

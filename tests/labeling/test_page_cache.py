@@ -20,9 +20,15 @@ from labeling.models import Status, Submission
 from labeling.scoring import Scores
 from teams.models import Team, TeamMembership
 from tests.labeling.factories import make_challenge, make_scored_submission
-from tests.perf.page_cache import built, cached_visit, visit, watched_tables  # noqa: F401 - built is a fixture
+from tests.perf.page_cache import cached_visit, track_builds, visit, watched_tables
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def built(monkeypatch) -> list[str]:
+    return track_builds(monkeypatch)
+
 
 T0 = timezone.now() - datetime.timedelta(days=1)
 

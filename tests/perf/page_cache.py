@@ -6,15 +6,14 @@ from __future__ import annotations
 import importlib
 import re
 
-import pytest
 from django.apps import apps
 
 from courseproj.lib.pagecache import PageCache
 
 
-@pytest.fixture
-def built(monkeypatch) -> list[str]:
-    """The names of the cached parts built (cache misses) since the list was last cleared."""
+def track_builds(monkeypatch) -> list[str]:
+    """The names of the cached parts built (cache misses) since the list was last cleared.
+    Each test module's `built` fixture returns it."""
     names: list[str] = []
     original = PageCache.get
 
