@@ -36,6 +36,10 @@ class Team(models.Model):
     def solo_pending(self) -> bool:
         return bool(self.solo_reason) and not self.solo_approved
 
+    def is_full(self) -> bool:
+        """The course's maximum size is reached: the services refuse anyone more (pages ask this)."""
+        return self.memberships.count() >= self.course.max_team_size
+
 
 class TeamMembership(models.Model):
     """A student in a team. `course` repeats `team.course` so the database can enforce one team per course."""

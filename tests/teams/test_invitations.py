@@ -1,6 +1,7 @@
 import pytest
 
 from courses.models import Notification
+from teams import services
 from teams.models import Invitation, JoinRequest, RequestStatus
 from tests.teams.conftest import api, close_formation, make_team, members_of, page
 
@@ -67,6 +68,28 @@ class TestInvitePage:
         response = client_for(newcomers[0]).post(page("invite", people.team.pk), {"email": "otto@example.com"})
         assert response.status_code == 403
         assert not Invitation.objects.exists()
+
+
+class TestInviteFormOnTheTeamPage:
+    def test_a_full_team_shows_no_invite_form(self, people, client_for, full_team):
+        body = client_for(people.member).get(page("detail", full_team.pk)).content.decode()
+        assert f'action="{page("invite", full_team.pk)}"' not in body
+        assert "Gradient Gang is full (4 members), so no one can be invited." in body
+
+    def test_a_team_with_room_shows_it(self, people, client_for):
+        body = client_for(people.member).get(page("detail", people.team.pk)).content.decode()
+        assert f'action="{page("invite", people.team.pk)}"' in body
+        assert "no one can be invited" not in body
+
+    def test_the_form_comes_back_when_a_member_leaves(self, people, client_for, full_team, newcomers):
+        services.leave_team(full_team, newcomers[0])
+        body = client_for(people.member).get(page("detail", full_team.pk)).content.decode()
+        assert f'action="{page("invite", full_team.pk)}"' in body
+
+    def test_the_team_says_when_it_is_full(self, people, full_team, newcomers):
+        assert full_team.is_full()
+        services.leave_team(full_team, newcomers[0])
+        assert not full_team.is_full()
 
 
 class TestAnswerInvitationPage:
