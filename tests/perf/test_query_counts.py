@@ -4,11 +4,14 @@ whatever the size of the course: measured on a small course and on the full benc
 submissions), both built by bench/datagen.py in the shapes the apps' services write.
 
 The bounds are the counts measured when this was written (docs/performance.md); a page that
-starts running a query per row fails here.
+starts running a query per row fails here. The first test runs inside a transaction, where the
+page cache is off (what every page costs when its cached parts must be built); the second
+commits, as page views do, and counts a cache miss and then a hit.
 """
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -62,5 +65,50 @@ def test_every_page_runs_the_same_number_of_queries_at_both_sizes(db, client_for
         if found["small"] != found["full"]:
             problems.append(
                 f"{page} as {who}: {found['small']} queries on the small course, {found['full']} on the full"
+            )
+    assert not problems, "\n".join(problems)
+
+
+# (page, who, URL name, most queries on a cache miss, most on a hit) with the page cache on, as
+# page views run it (outside a transaction). A hit reads the version stamps instead of the data.
+# The instructor's leaderboard finds what the student's visit built (None: no miss expected).
+CACHED = [
+    ("leaderboard", "student", "labeling:leaderboard", 11, 7),
+    ("leaderboard", "instructor", "labeling:leaderboard", None, 7),
+    ("challenge page", "student", "labeling:challenge", 13, 10),
+    ("team list", "student", "teams:index", 10, 8),
+    ("update grid", "instructor", "proposals:grid", 8, 6),
+    ("proposal list", "instructor", "proposals:index", 8, 6),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_pages_run_a_fixed_number_of_queries_on_a_miss_and_fewer_on_a_hit(client_for):
+    worlds = {"small": build(SMALL, slug="perf-small"), "full": build(FULL, slug="perf-full")}
+    problems = []
+    for page, who, name, most_missed, most_hit in CACHED:
+        found = {}
+        for size, world in worlds.items():
+            client = client_for(world.viewer() if who == "student" else world.instructor)
+            url = url_for(world, name)
+            counts = []
+            for _ in range(2):  # the first request builds the cached parts, the second finds them
+                with CaptureQueriesContext(connection) as queries:
+                    assert client.get(url).status_code == 200
+                counts.append(len(queries))
+            found[size] = counts
+        missed, hit = found["full"]
+        if found["small"] != found["full"]:
+            problems.append(
+                f"{page} as {who}: {found['small']} queries on the small course, {found['full']} on the full"
+            )
+        if most_missed is None:  # both requests are hits
+            wrong = missed != hit or hit > most_hit
+        else:
+            wrong = missed > most_missed or hit > most_hit or hit >= missed
+        if wrong:
+            problems.append(
+                f"{page} as {who}: {missed} queries on the first request (a miss at most {most_missed}), "
+                f"{hit} on the second (a hit, at most {most_hit})"
             )
     assert not problems, "\n".join(problems)
