@@ -100,16 +100,15 @@ def fetch(url: str, cookie: str) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
-def run_wrk(url: str, cookie: str, *, duration: int, connections: int, think_ms: int = 0) -> dict:
-    """wrk against one URL; with `think_ms`, each connection waits about that long between requests."""
+def run_wrk(url: str, cookies: list[str], *, duration: int, connections: int, think_ms: int = 0) -> dict:
+    """wrk against one URL, the requests taking turns among `cookies` (the sessions of different
+    people); with `think_ms`, each connection waits about that long between requests."""
     script = Path(__file__).with_name("wrk_report.lua")
     cmd = [
         "wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
         "-s", str(script), url,
     ]  # fmt: skip
-    if cookie:
-        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
-    env = {**os.environ, "WRK_THINK_MS": str(think_ms)}
+    env = {**os.environ, "WRK_THINK_MS": str(think_ms), "WRK_COOKIES": "|".join(c for c in cookies if c)}
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     match = re.search(r"^WRK_JSON (.*)$", out, re.M)
     if not match:
@@ -157,6 +156,7 @@ def main(argv=None) -> int:
     # sync worker waits on a client that connected and has not sent its request yet: with think
     # time, and no buffering proxy in front, two of them are soon held by idle clients.)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (1: sync workers)")
+    parser.add_argument("--students", type=int, default=20, help="student sessions the student pages take turns among")
     parser.add_argument("--pages", default="", help="comma-separated subset of: " + ",".join(p.name for p in PAGES))
     parser.add_argument(
         "--think", type=float, default=0.0, help="also run with this many seconds of think time per client"
@@ -183,10 +183,13 @@ def main(argv=None) -> int:
         print(f"data: {world.counts} in {time.monotonic() - started:.1f} s", flush=True)
     _env.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], **server_env(port))
     users = get_user_model().objects
+    # Each student page is read by `--students` different students in turn (by default one per
+    # client): a page's per-viewer parts are then built and cached for each of them, as in a class.
+    students = [f"bench-student{i:03d}@bench.example" for i in range(args.students)]
     cookies = {
-        "student": session_cookie(users.get(email="bench-student000@bench.example")),
-        "instructor": session_cookie(users.get(email="bench-instructor000@bench.example")),
-        "anonymous": "",
+        "student": [session_cookie(users.get(email=email)) for email in students],
+        "instructor": [session_cookie(users.get(email="bench-instructor000@bench.example"))],
+        "anonymous": [""],
     }
     from django.db import connections
 
@@ -206,15 +209,16 @@ def main(argv=None) -> int:
     try:
         _env.wait_port(port)
         for page in [*pages, REFERENCE]:
-            # Warm up every worker, and check the page really is the page.
-            for _ in range(2 * args.workers * args.threads):
-                status, body = fetch(url_of(page), cookies[page.role])
+            # Warm up every worker, and check the page really is the page (for every session).
+            sessions = cookies[page.role]
+            for i in range(max(2 * args.workers * args.threads, len(sessions))):
+                status, body = fetch(url_of(page), sessions[i % len(sessions)])
                 if status != 200 or page.marker not in body:
                     raise RuntimeError(f"{page.name}: status {status}, marker {page.marker!r} missing:\n{body[:500]}")
         print(f"machine: {_env.machine()}", flush=True)
         print(
             f"gunicorn: {args.workers} workers x {args.threads} threads; wrk: {args.connections} connections "
-            f"without pause, {args.duration} s per page",
+            f"without pause, {args.duration} s per page, {args.students} student sessions in turn",
             flush=True,
         )
         results = load_pass(pages, url_of, cookies, duration=args.duration, connections=args.connections)

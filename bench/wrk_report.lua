@@ -1,7 +1,20 @@
 -- wrk script for bench/pages.py. Prints one JSON line with the numbers it needs (latencies in
 -- microseconds). With WRK_THINK_MS set, each connection waits a random 0.5-1.5 times that long
 -- before each request, like a person reading the page (wrk's own latency excludes the wait).
+-- With WRK_COOKIES set ("a|b|…"), the requests take turns among those sessions (several people).
 local think = tonumber(os.getenv("WRK_THINK_MS") or "0") or 0
+local cookies = {}
+for c in string.gmatch(os.getenv("WRK_COOKIES") or "", "[^|]+") do
+  table.insert(cookies, c)
+end
+local turn = 0
+
+if #cookies > 0 then
+  request = function()
+    turn = turn % #cookies + 1
+    return wrk.format(nil, nil, {["Cookie"] = cookies[turn]})
+  end
+end
 
 function setup(thread)
   thread:set("think", think)
