@@ -215,22 +215,30 @@ class TeamRequests(APIView):
         return Response(JoinRequestSerializer(join_request).data, status=status.HTTP_201_CREATED)
 
 
-class _RequestAction(APIView):
+# POST: a service answers a pending join request or invitation; the answer is the row as it is now.
+# (A comment, not a docstring: the schema would give it to every subclass without one.)
+class _AnswerAction(APIView):
     permission_classes = [CourseMember]
+    rows = None  # the model's rows, with what the serializer reads
+    serializer_class = None  # also the response in the schema
     service = None
-    members_only = True
+    members_only = False  # True: only those who may write the team (its members, staff) get this far
 
-    @extend_schema(request=None, responses=JoinRequestSerializer)
+    @extend_schema(request=None)
     def post(self, request, course_slug, pk):
         access = request.course_access
-        join_request = get_object_or_404(
-            JoinRequest.objects.select_related("team", "user", "course"), pk=pk, course=access.course
-        )
+        pending = get_object_or_404(self.rows, pk=pk, course=access.course)
         if self.members_only:
-            team_access(access, join_request.team_id, write=True)
+            team_access(access, pending.team_id, write=True)
         with refusals():
-            type(self).service(join_request, request.user)
-        return Response(JoinRequestSerializer(join_request).data)
+            type(self).service(pending, request.user)
+        return Response(self.serializer_class(pending).data)
+
+
+class _RequestAction(_AnswerAction):
+    rows = JoinRequest.objects.select_related("team", "user", "course")
+    serializer_class = JoinRequestSerializer
+    members_only = True
 
 
 class AcceptRequest(_RequestAction):
@@ -270,22 +278,9 @@ class TeamInvitations(APIView):
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
-class _InvitationAction(APIView):
-    permission_classes = [CourseMember]
-    service = None
-    members_only = False
-
-    @extend_schema(request=None, responses=InvitationSerializer)
-    def post(self, request, course_slug, pk):
-        access = request.course_access
-        invitation = get_object_or_404(
-            Invitation.objects.select_related("team", "user", "course", "invited_by"), pk=pk, course=access.course
-        )
-        if self.members_only:
-            team_access(access, invitation.team_id, write=True)
-        with refusals():
-            type(self).service(invitation, request.user)
-        return Response(InvitationSerializer(invitation).data)
+class _InvitationAction(_AnswerAction):
+    rows = Invitation.objects.select_related("team", "user", "course", "invited_by")
+    serializer_class = InvitationSerializer
 
 
 class AcceptInvitation(_InvitationAction):
