@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from courseproj.lib.markdown import render_markdown
 from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_member, course_staff
@@ -105,6 +106,10 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
     cache = PageCache(access.course, "teams", "labeling")
     if ctx["content_open"]:
         ctx["inputs"] = cache.get("challenge-inputs", lambda: list(challenge.inputs.all()), challenge.pk)
+        instructions = cache.get(
+            "challenge-instructions", lambda: str(render_markdown(challenge.instructions)), challenge.pk
+        )
+        ctx["instructions_html"] = mark_safe(instructions)  # noqa: S308 - sanitized by render_markdown
         ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff)
         if access.is_staff:
             ctx["reveal_counts"] = hint_rules.reveal_counts(challenge)
