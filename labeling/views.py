@@ -116,7 +116,19 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
     if not access.is_staff:
         participant = acl.current_participant(challenge, request.user)
         ctx["participant"] = participant
-        ctx["quota"] = services.submission_quota(challenge, request.user) if participant else None
+        if participant:
+            # Today's count: its key holds the course's date, so it starts again at midnight.
+            now = timezone.now()
+            today = timezone.localtime(now, access.course.tz).date()
+            ctx["quota"] = cache.get(
+                "quota",
+                lambda: services.submission_quota(challenge, request.user, now),
+                challenge.pk,
+                request.user.pk,
+                today,
+            )
+        else:
+            ctx["quota"] = None
         # The viewer's own submissions, cached for them: what changes them (a submission, a score,
         # a pick, a team change) changes the stamps; whether the challenge closed is in the key.
         mine = cache.get(

@@ -43,12 +43,11 @@ def index(request, access):
     course = access.course
     status, q = request.GET.get("status", ""), request.GET.get("q", "").strip()
     shown = status if status in queries.STATUS_FILTERS else ""  # an unknown filter shows every team
-    if q:  # a search: free text, so not worth a cache entry
-        rows = _team_rows(course, shown, q)
-    else:
-        rows = PageCache(course, "teams").get("team-rows", lambda: _team_rows(course, shown), shown)
+    cache = PageCache(course, "teams")
+    # A search is free text: not worth a cache entry.
+    rows = _team_rows(course, shown, q) if q else cache.get("team-rows", lambda: _team_rows(course, shown), shown)
     page = Paginator(rows, 20).get_page(request.GET.get("page"))
-    my_team = services.team_of(request.user, course)
+    my_team = cache.get("team-of", lambda: services.team_of(request.user, course), request.user.pk)
     mine = my_team.pk if my_team else None
     context = {
         "page": page,

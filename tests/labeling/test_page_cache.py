@@ -185,6 +185,17 @@ class TestChallengePage:
         assert f'value="{member_sub.pk}"' in mine and f'value="{outsider_sub.pk}"' not in mine
         assert f'value="{outsider_sub.pk}"' in theirs and f'value="{member_sub.pk}"' not in theirs
 
+    def test_the_daily_quota_follows_a_submission_and_starts_again_the_next_day(
+        self, built, people, challenge, client_for, monkeypatch
+    ):
+        client = client_for(people.outsider)
+        assert "<strong>5 of 5</strong>" in cached_visit(client, challenge_url(challenge), built)
+        make_scored_submission(challenge, people.outsider, public_score=0.5)
+        assert "<strong>4 of 5</strong>" in cached_visit(client, challenge_url(challenge), built)
+        tomorrow = timezone.now() + datetime.timedelta(days=1)
+        monkeypatch.setattr(timezone, "now", lambda: tomorrow)
+        assert "<strong>5 of 5</strong>" in visit(client, challenge_url(challenge))
+
     def test_a_new_input_file_shows(self, built, people, challenge, client_for):
         client = client_for(people.member)
         cached_visit(client, challenge_url(challenge), built)

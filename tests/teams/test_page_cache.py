@@ -87,7 +87,16 @@ class TestTeamList:
         built.clear()
         assert highlighted(visit(client_for(people.member), list_url(people.course))) == ["Gradient Gang"]
         assert highlighted(visit(client_for(people.outsider), list_url(people.course))) == [other.name]
-        assert built == []  # the three viewers read the same cached rows
+        assert "team-rows" not in built  # the three viewers read the same cached rows
+
+    def test_the_viewers_own_team_follows_a_join_and_a_leave(self, built, people, client_for):
+        client = client_for(people.outsider)
+        assert "You are not in a team yet" in cached_visit(client, list_url(people.course), built)
+        services.create_team(people.course, people.outsider, name="Overfitters", idea="Birds")
+        page = cached_visit(client, list_url(people.course), built)
+        assert "You are in <a" in page and "<strong>Overfitters</strong></a>.</p>" in page
+        services.leave_team(Team.objects.get(name="Overfitters"), people.outsider)
+        assert "You are not in a team yet" in visit(client, list_url(people.course))
 
     def test_a_search_is_answered_from_the_database(self, built, people, client_for):
         client = client_for(people.ta)
