@@ -280,6 +280,8 @@ class TestResources:
         ids=["python", "numpy", "pandas"],
     )
     def test_a_memory_bomb_is_memory_exceeded(self, hostile, evaluate, code):
+        # Time enough that only memory can stop it, even on a loaded machine.
+        services.update_challenge(hostile, time_limit_s=30)
         outcome = evaluate(hostile, code)
         assert outcome.status == Status.MEMORY_EXCEEDED, outcome
         assert "ran out of memory: the limit is 768 MB" in outcome.message
