@@ -9,6 +9,10 @@ path of the pipeline runs from the start. The pool process runs every task; its 
 set (VmHWM in /proc) is read after the first 10 scorings and again after 200. The submitted
 code itself runs in the sandbox, in other processes; this measures what the worker keeps.
 
+The worker's warm sandbox (labeling/forkserver.py) is a process of its own: its peak is read at
+the same points and reported beside (it serves at most 200 submissions, then is replaced, so its
+ratio compares the last reading of the same server with the one after 10).
+
 The last line is peak(200) / peak(10); target ≤ 1.2 (no leak).
 """
 
@@ -55,6 +59,28 @@ def score_range(seed, start: int, stop: int) -> dict[str, int]:
     return outcomes
 
 
+def warm_server(pool_pid: int) -> tuple[int, float] | None:
+    """(pid, peak MB) of the warm sandbox's server, a descendant of the pool process."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    stack = list(children.get(pool_pid, []))
+    while stack:
+        pid = stack.pop()
+        try:
+            if b'"serve_fd"' in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid, _scoring.peak_rss_mb(pid)
+        except (OSError, RuntimeError):
+            continue
+        stack.extend(children.get(pid, []))
+    return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scorings", type=int, default=200)
@@ -72,17 +98,26 @@ def main(argv=None) -> int:
         before = {"peak_mb": _scoring.peak_rss_mb(pid), "rss_mb": _scoring.rss_mb(pid)}
         outcomes = score_range(seed, 0, args.early)
         early = {"peak_mb": _scoring.peak_rss_mb(pid), "rss_mb": _scoring.rss_mb(pid)}
-        print(f"after {args.early}: {early}", flush=True)
+        servers = [(args.early, *(warm_server(pid) or (None, None)))]
+        print(f"after {args.early}: {early}; warm sandbox (pid, peak MB): {servers[-1][1:]}", flush=True)
         for part in range(args.early, args.scorings, 50):
             for status, n in score_range(seed, part, min(part + 50, args.scorings)).items():
                 outcomes[status] = outcomes.get(status, 0) + n
-            print(f"after {min(part + 50, args.scorings)}: peak {_scoring.peak_rss_mb(pid):.1f} MB", flush=True)
+            servers.append((min(part + 50, args.scorings), *(warm_server(pid) or (None, None))))
+            print(
+                f"after {servers[-1][0]}: peak {_scoring.peak_rss_mb(pid):.1f} MB; warm sandbox {servers[-1][1:]}",
+                flush=True,
+            )
         late = {"peak_mb": _scoring.peak_rss_mb(pid), "rss_mb": _scoring.rss_mb(pid)}
         if nodes.pool_pids() != [pid]:
             raise RuntimeError("the pool process was replaced during the run; the measurement is void")
         main_peak = _scoring.peak_rss_mb(main_pid)
     ratio = late["peak_mb"] / early["peak_mb"]
+    first_server = servers[0][1]
+    same = [entry for entry in servers if entry[1] == first_server and entry[2]]
+    server_ratio = same[-1][2] / same[0][2] if first_server and len(same) > 1 else None
     report = {
+        "warm_sandbox": {"readings": servers, "same_server_ratio": server_ratio and round(server_ratio, 3)},
         "pool_process": {"at_start": before, f"after_{args.early}": early, f"after_{args.scorings}": late},
         "node_main_process_peak_mb": round(main_peak, 1),
         "outcomes": outcomes,
