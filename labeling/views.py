@@ -23,7 +23,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from courseproj.lib.markdown import render_markdown
 from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_member, course_staff
@@ -101,15 +100,12 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         "private_visible": lb.private_visible(challenge, access.is_staff),
         "closed": phase == acl.CLOSED,
         "site_url": request.build_absolute_uri("/").rstrip("/"),
-        "runtime": runtime_versions(),
     }
     cache = PageCache(access.course, "teams", "labeling")
+    # The facts, the instructions and the data files: the same for everyone.
+    parts = cache.get("challenge-parts", lambda: _challenge_parts(challenge), challenge.pk)
+    ctx["parts"] = {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 - rendered by templates
     if ctx["content_open"]:
-        ctx["inputs"] = cache.get("challenge-inputs", lambda: list(challenge.inputs.all()), challenge.pk)
-        instructions = cache.get(
-            "challenge-instructions", lambda: str(render_markdown(challenge.instructions)), challenge.pk
-        )
-        ctx["instructions_html"] = mark_safe(instructions)  # noqa: S308 - sanitized by render_markdown
         ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff)
         if access.is_staff:
             ctx["reveal_counts"] = hint_rules.reveal_counts(challenge)
@@ -150,6 +146,15 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         ctx["benchmark_form"] = benchmark_form or BenchmarkForm()
         ctx["status_counts"] = [(Status(s).label, counts.get(s, 0)) for s in Status.values if counts.get(s)]
     return ctx
+
+
+def _challenge_parts(challenge) -> dict[str, str]:
+    ctx = {"challenge": challenge, "course": challenge.course, "inputs": list(challenge.inputs.all())}
+    ctx["runtime"] = runtime_versions()
+    return {
+        name: str(render_to_string(f"labeling/_challenge_{name}.html", ctx))
+        for name in ("facts", "instructions", "data")
+    }
 
 
 def _own_submissions(challenge, user, participant, closed: bool) -> dict:

@@ -196,6 +196,13 @@ class TestChallengePage:
         monkeypatch.setattr(timezone, "now", lambda: tomorrow)
         assert "<strong>5 of 5</strong>" in visit(client, challenge_url(challenge))
 
+    def test_edited_instructions_and_limits_show(self, built, people, challenge, client_for):
+        client = client_for(people.member)
+        cached_visit(client, challenge_url(challenge), built)
+        type(challenge).objects.filter(pk=challenge.pk).update(instructions="Use **Dawid-Skene**.", daily_limit=9)
+        page = visit(client, challenge_url(challenge))
+        assert "<strong>Dawid-Skene</strong>" in page and "9 submissions" in page
+
     def test_a_new_input_file_shows(self, built, people, challenge, client_for):
         client = client_for(people.member)
         cached_visit(client, challenge_url(challenge), built)
