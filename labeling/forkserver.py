@@ -66,6 +66,7 @@ class ForkServer:
         self.settings = sandbox.current_settings()
         self.scratch = Scratch().__enter__()
         self.runs = 0
+        self.unfinished = False  # a run was handed over and the server has not reported itself clean since
         self.broken: str | None = None
         self.proc: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
@@ -118,10 +119,15 @@ class ForkServer:
         try:
             yield self.scratch
         finally:
+            if self.unfinished:
+                # The run did not end cleanly (an exception while it ran): nothing of it may go on.
+                self._retire("a run did not finish")
+                self._kill()
             try:
                 self.scratch.clear()
             except OSError as exc:
                 self._retire(f"the scratch directory could not be emptied: {exc}")
+                self._kill()
 
     def run(
         self,
@@ -137,7 +143,13 @@ class ForkServer:
         if self.broken is not None or not self._wait_ready():
             result.setup_error = f"the warm sandbox did not start ({self.broken})"
             return result
-        job = {"code": code, "output": output, "inputs": list(inputs), "limits": sandbox._runner_limits(self.limits)}
+        job = {
+            "seq": self.runs + 1,
+            "code": code,
+            "output": output,
+            "inputs": list(inputs),
+            "limits": sandbox._runner_limits(self.limits),
+        }
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         try:
@@ -151,7 +163,13 @@ class ForkServer:
                 os.close(out_w)
                 os.close(err_w)
             self.runs += 1
-            self._supervise(out_r, err_r, heartbeat, heartbeat_every, result)
+            self.unfinished = True
+            try:
+                self._supervise(out_r, err_r, heartbeat, heartbeat_every, result)
+            except BaseException:
+                self._retire("a run was interrupted")
+                self._kill()
+                raise
         finally:
             os.close(out_r)
             os.close(err_r)
@@ -203,7 +221,8 @@ class ForkServer:
                 for key, _ in sel.select(timeout):
                     if key.data == "server":
                         message = self._receive()
-                        if message is None:
+                        if message is None or message.get("seq") != self.runs:
+                            self._retire(f"it answered out of turn: {message}")
                             if exited_at is None:
                                 result.setup_error = f"the warm sandbox stopped during the run ({self.broken})"
                             self._kill()
@@ -217,6 +236,9 @@ class ForkServer:
                             result.max_rss_mb = round(int(message["maxrss"]) / 1024, 1)
                         elif message.get("clean"):
                             clean_at = time.monotonic()
+                            self.unfinished = False
+                            if message.get("retire"):
+                                self._retire("it used half of its own CPU limit")
                         else:
                             self._retire(f"it could not clean up after a run: {message.get('dirty')}")
                             self._kill()

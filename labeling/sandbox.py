@@ -24,6 +24,7 @@ sandbox is trusted: the scorer reads the exit status and, through labeling.scori
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ import selectors
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import tempfile
 import time
@@ -266,6 +268,7 @@ class Scratch:
         self.uid, self.gid = sandbox_ids()
         self.path: Path | None = None
         self.fd: int | None = None
+        self.baseline: tuple | None = None
 
     def __enter__(self) -> Scratch:
         parent = Path(SCRATCH_PARENT or tempfile.gettempdir())
@@ -282,6 +285,7 @@ class Scratch:
             if os.geteuid() == 0:
                 os.chown(self.path, self.uid, self.gid)
             self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self.baseline = dir_state(self.path)
         except BaseException:
             remove_tree(self.path)
             raise
@@ -299,7 +303,10 @@ class Scratch:
 
     def clear(self) -> None:
         """Empty the directory for the next run (a fork server's scratch directory stays mounted,
-        so it is emptied, not replaced) and restore its owner and mode."""
+        so it is emptied, not replaced) and restore its owner and mode; OSError if the code left
+        extended attributes (a default ACL, say) or inode flags on the directory itself."""
+        if dir_state(self.path) != self.baseline:
+            raise OSError(f"the run left attributes or flags on {self.path}")
         for entry in os.scandir(self.path):
             if entry.is_dir(follow_symlinks=False):
                 remove_tree(Path(entry.path))
@@ -318,6 +325,21 @@ class Scratch:
         if self.path is not None:
             remove_tree(self.path)
             self.path = None
+
+
+FS_IOC_GETFLAGS = 0x80086601
+
+
+def dir_state(path: Path) -> tuple:
+    """Extended attributes (ACLs among them) and inode flags (chattr) of a folder."""
+    flags = None
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        with contextlib.suppress(OSError):
+            flags = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS, struct.pack("l", 0)))[0]
+    finally:
+        os.close(fd)
+    return sorted(os.listxattr(path)), flags
 
 
 def _process_gone(pid: int) -> bool:

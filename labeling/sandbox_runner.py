@@ -18,6 +18,7 @@ Standalone on purpose: it must import nothing of the project.
 """
 
 import contextlib
+import errno
 import importlib
 import json
 import os
@@ -108,6 +109,7 @@ def _serve(config: dict) -> dict:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     _set_dumpable(False)
+    baseline = _server_state()
     sock = socket.socket(fileno=sock_fd)
     sock.send(b'{"ready": true}')
     while True:
@@ -129,17 +131,25 @@ def _serve(config: dict) -> dict:
         for fd in fds:
             os.close(fd)
         status, cpu, rss = _wait_for(pid)
-        sock.send(json.dumps({"exit": status, "cpu": cpu, "maxrss": rss}).encode())
+        seq = job.get("seq")
+        sock.send(json.dumps({"seq": seq, "exit": status, "cpu": cpu, "maxrss": rss}).encode())
         try:
             _end_every_process()
             for path in SHARED_TMPFS:
                 _empty(path)
             _remove_ipc_objects()
+            _clear_keyrings()
+            if _server_state() != baseline:
+                # Same uid: prlimit, setpriority, sched_setscheduler/affinity, ioprio_set reach PID 1.
+                raise RuntimeError("the run changed the server's limits or scheduling")
         except BaseException as exc:
             with contextlib.suppress(Exception):
-                sock.send(json.dumps({"dirty": repr(exc)[:500]}).encode())
+                sock.send(json.dumps({"seq": seq, "dirty": repr(exc)[:500]}).encode())
             os._exit(4)
-        sock.send(b'{"clean": true}')
+        # Retire before the server's own CPU limit could strike while it forks a later child.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        tired = usage.ru_utime + usage.ru_stime > resource.getrlimit(resource.RLIMIT_CPU)[0] / 2
+        sock.send(json.dumps({"seq": seq, "clean": True, "retire": tired}).encode())
 
 
 def _become_child(job: dict, fds: list) -> dict:
@@ -212,6 +222,75 @@ def _empty(path: str) -> None:
         raise RuntimeError(f"{path} could not be emptied")
     if stat.S_IMODE(os.stat(path).st_mode) != 0o1777:
         raise RuntimeError(f"the mode of {path} could not be restored")
+
+
+# System call numbers (no Python wrapper) by machine: ioprio_get, keyctl.
+SYSCALLS = {"x86_64": {"ioprio_get": 252, "keyctl": 250}, "aarch64": {"ioprio_get": 31, "keyctl": 219}}
+FS_IOC_GETFLAGS = 0x80086601
+
+
+def _syscall(name: str, *args) -> int | None:
+    """A raw system call by name; None where its number is not known for this machine."""
+    import ctypes
+    import platform
+
+    number = SYSCALLS.get(platform.machine(), {}).get(name)
+    if number is None:
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    result = libc.syscall(ctypes.c_long(number), *(ctypes.c_long(a) if isinstance(a, int) else a for a in args))
+    if result == -1:
+        raise OSError(ctypes.get_errno(), f"{name} failed")
+    return result
+
+
+def _dir_state(path: str) -> tuple:
+    """What a child could leave on a shared folder itself: extended attributes (ACLs among them)
+    and inode flags (chattr)."""
+    import fcntl
+    import struct
+
+    flags = None
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with contextlib.suppress(OSError):
+            flags = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS, struct.pack("l", 0)))[0]
+    finally:
+        os.close(fd)
+    return sorted(os.listxattr(path)), flags
+
+
+def _server_state() -> tuple:
+    """The server's own settings a child of the same uid can change from outside (prlimit,
+    setpriority, sched_setscheduler, sched_setaffinity, ioprio_set on PID 1) and that every later
+    child would inherit, and the state of the shared folders; compared after each run."""
+    limits = {name: resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_")}
+    param = os.sched_getparam(0)
+    return (
+        limits,
+        os.getpriority(os.PRIO_PROCESS, 0),
+        os.sched_getscheduler(0),
+        param.sched_priority,
+        os.sched_getaffinity(0),
+        _syscall("ioprio_get", 1, 0),  # IOPRIO_WHO_PROCESS, this process
+        [_dir_state(path) for path in SHARED_TMPFS],
+    )
+
+
+def _clear_keyrings() -> None:
+    """Keys added to the session, user or user-session keyring would outlive the child; empty
+    them (KEYCTL_CLEAR) and check that they are empty (KEYCTL_READ of nothing gives the size)."""
+    for ring in (-3, -4, -5):  # KEY_SPEC_SESSION_KEYRING, _USER_KEYRING, _USER_SESSION_KEYRING
+        try:
+            _syscall("keyctl", 7, ring)
+            size = _syscall("keyctl", 11, ring, None, 0)
+        except OSError as exc:
+            if exc.errno in (errno.ENOKEY, errno.ENOSYS):
+                continue
+            raise
+        if size:
+            raise RuntimeError("a keyring could not be emptied")
 
 
 def _remove_ipc_objects() -> None:

@@ -218,3 +218,69 @@ def test_the_worker_pipeline_scores_through_one_warm_server(people, sandbox_tool
     last.refresh_from_db()
     assert last.score == 406 / 440
     assert list(scratch_parent.iterdir()) == []
+
+
+# Settings of the server (PID 1, same uid) a child can change from outside, and marks it can
+# leave on the shared folders themselves: each must retire the server before another child runs.
+TAMPERING = {
+    "rlimit": "import resource\nresource.prlimit(1, resource.RLIMIT_DATA, (300 << 20, 300 << 20))\n",
+    "hard rlimit": "import resource\nresource.prlimit(1, resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))\n",
+    "nice": "import os\nos.setpriority(os.PRIO_PROCESS, 1, 19)\n",
+    "scheduler": "import os\nos.sched_setscheduler(1, os.SCHED_IDLE, os.sched_param(0))\n",
+    "affinity": "import os\nos.sched_setaffinity(1, {min(os.sched_getaffinity(1))})\n",
+    "ioprio": (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "assert libc.syscall(251, 1, 1, (3 << 13)) == 0, ctypes.get_errno()\n"  # ioprio_set: idle class
+    ),
+    "xattr on /tmp": "import os\nos.setxattr('/tmp', 'user.note', b'was here')\n",
+    "xattr on /dev/shm": "import os\nos.setxattr('/dev/shm', 'user.note', b'was here')\n",
+    "default ACL on /tmp": (
+        "import os, struct\n"
+        "acl = struct.pack('<I', 2) + b''.join(struct.pack('<HHI', t, 0, 0xFFFFFFFF) for t in (1, 4, 0x20))\n"
+        "os.setxattr('/tmp', 'system.posix_acl_default', acl)\n"
+    ),
+    "xattr on the scratch directory": "import os\nos.setxattr('.', 'user.note', b'was here')\n",
+}
+
+
+@pytest.mark.parametrize("code", TAMPERING.values(), ids=TAMPERING.keys())
+def test_a_run_that_marks_the_server_or_its_folders_retires_it(server, code):
+    result, _ = run_in(server, "print('first')\n")
+    assert result.exit_code == 0 and server.broken is None
+    result, _ = run_in(server, code + "print('done')\n")
+    assert result.exit_code == 0 and result.stdout.strip() == b"done", result.stderr[-2000:]
+    assert server.broken and not server.usable_for(server.tools, LIMITS)
+    assert server.proc.poll() is not None  # the whole sandbox is gone: no later child inherits it
+
+
+def test_keys_in_the_keyrings_do_not_reach_the_next_submission(server):
+    add = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
+        "for ring in (-3, -4, -5):\n"
+        "    key = libc.syscall(248, b'user', b'note%d' % -ring, b'secret', 6, ctypes.c_long(ring))\n"
+        "    print(key > 0, end=' ')\n"
+    )
+    look = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
+        "for ring in (-3, -4, -5):\n"
+        "    print(libc.syscall(249, b'user', b'note%d' % -ring, None, ctypes.c_long(0)), end=' ')\n"
+    )
+    first, _ = run_in(server, add)
+    assert first.stdout.split() == [b"True"] * 3  # each keyring took a key
+    second, _ = run_in(server, look)
+    assert second.stdout.split() == [b"-1"] * 3  # request_key finds none of them
+    assert server.broken is None and server.runs == 2
+
+
+def test_a_run_interrupted_by_the_worker_retires_the_server(server):
+    marker = f"interrupted-{os.getpid()}-{time.monotonic_ns()}"
+
+    def heartbeat():
+        raise RuntimeError("the database went away")
+
+    code = f"import sys, time\nsys.argv.append({marker!r})\ntime.sleep(30)\n"
+    with pytest.raises(RuntimeError), server.job() as scratch:
+        scratch.add_bytes("submission.py", code.encode())
+        server.run(code="submission.py", output="out.csv", inputs=[], heartbeat=heartbeat, heartbeat_every=0.5)
+    assert server.broken and server.proc.poll() is not None
+    assert os.listdir(server.scratch.path) == []
