@@ -73,7 +73,9 @@ def warm_server(pool_pid: int) -> tuple[int, float] | None:
     while stack:
         pid = stack.pop()
         try:
-            if b'"serve_fd"' in Path(f"/proc/{pid}/cmdline").read_bytes():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            # The server itself (the sandbox's python), not bubblewrap, whose arguments hold the same line.
+            if command[0].endswith(b"/python") and b'"serve_fd"' in command[-2]:
                 return pid, _scoring.peak_rss_mb(pid)
         except (OSError, RuntimeError):
             continue
