@@ -7,9 +7,8 @@ PostgreSQL database cp_bench, starts gunicorn with 2 workers of 4 threads as `ma
 production settings: DEBUG off, persistent database connections), logs in by session cookie
 (20 students taking turns for the leaderboard, the challenge page and the team list, `--students`;
 the instructor for the update grid and the proposal list), and runs `wrk` (Debian's package)
-against each page in turn. A page
-counts as served only with status 200 and its own content; any other status or socket error
-is reported. Prints median / p95 latency and throughput per page; the last line is the
+against each page in turn. A page counts as served only with status 200 and its own content;
+any other status or socket error is reported. Prints median / p95 latency and throughput per page; the last line is the
 worst p95 of the five pages.
 
 Each client sends its next request as soon as the last one is answered (a closed loop, the
