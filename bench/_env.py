@@ -2,7 +2,9 @@
 
 Every benchmark uses its own resources so it never touches the project's or another
 helper's: COURSEPROJ_VAR_DIR=/tmp/cp-bench, the PostgreSQL database cp_bench and Redis
-databases 11 and 12.
+databases 11 and 12. To run two benchmarks at once (their numbers then disturb each other),
+give one of them other ones: BENCH_NAME=x (/tmp/cp-bench-x, cp_bench_x) and
+BENCH_REDIS_DBS=6,7.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = Path("/tmp/cp-bench")
+_NAME = os.environ.get("BENCH_NAME", "")
+VAR_DIR = Path("/tmp/cp-bench" + (f"-{_NAME}" if _NAME else ""))
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DB_NAME = "cp_bench"
+DB_NAME = "cp_bench" + (f"_{_NAME}" if _NAME else "")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URLS = ("redis://127.0.0.1:6379/11", "redis://127.0.0.1:6379/12")
+REDIS_URLS = tuple(
+    f"redis://127.0.0.1:6379/{db.strip()}" for db in os.environ.get("BENCH_REDIS_DBS", "11,12").split(",")
+)
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"
 
 
