@@ -97,21 +97,21 @@ def drop_careless(max_misses: int) -> bytes:
     return DROP_CARELESS.replace("MAX_MISSES", str(max_misses)).encode()
 
 
-# (student index, file name, code, days ago)
+# (student index, file name, code, days ago: at least 1, so none uses today's quota whatever the hour)
 SUBMISSIONS = [
     (0, "starter.py", STARTER, 3.2),
     (0, "weighted.py", weighted(0.5), 2.1),
-    (0, "weighted_lower.py", weighted(0.4), 0.9),
+    (0, "weighted_lower.py", weighted(0.4), 1.4),
     (1, "starter.py", STARTER, 2.9),
     (1, "solution.py", CRASHES, 2.0),
     (1, "drop_careless.py", drop_careless(1), 1.1),
     (2, "any_yes.py", ANY_YES, 2.5),
     (2, "unanimous.py", UNANIMOUS, 1.6),
     (3, "starter.py", STARTER, 1.9),
-    (3, "drop_careless.py", drop_careless(2), 0.4),
+    (3, "drop_careless.py", drop_careless(2), 1.2),
     (4, "solution.py", WRONG_COLUMNS, 1.2),
     (4, "solution.py", STARTER, 1.15),
-    (5, "weighted.py", weighted(0.5), 0.7),
+    (5, "weighted.py", weighted(0.5), 1.3),
 ]
 
 
