@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -11,9 +13,23 @@ from django.utils import timezone
 
 from courses.models import Notification
 
+_EMAIL = contextvars.ContextVar("notification_email", default=True)
+
+
+@contextlib.contextmanager
+def without_email():
+    """In-app notifications only (the demo seeder, scripts): no e-mails are queued inside."""
+    token = _EMAIL.set(False)
+    try:
+        yield
+    finally:
+        _EMAIL.reset(token)
+
 
 def notify(users: Iterable, *, verb: str, message: str, course=None, url: str = "", email: bool = True) -> int:
-    """Notify each user once (duplicates and None dropped); e-mails go out only if the transaction commits."""
+    """Notify each user once (duplicates and None dropped); e-mails go out only if the transaction
+    commits, and not inside `without_email()`."""
+    email = email and _EMAIL.get()
     recipients = {u.pk: u for u in users if u is not None}
     rows = [
         Notification(user=u, course=course, verb=verb[:50], message=message[:500], url=url[:300])

@@ -6,8 +6,6 @@ Refusals are ValidationErrors that say why; acting without the role is Permissio
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from courses.models import STAFF_ROLES, Course, Membership, Role
-from courses.notifications import notify as _notify_and_email
+from courses.notifications import notify, without_email  # noqa: F401 (services' names)
 from proposals.models import (
     MAX_COMMENT_CHARS,
     MAX_SECTION_CHARS,
@@ -94,23 +92,6 @@ AFTER_DUE_WINDOW = datetime.timedelta(days=3)
 
 
 # ---------------------------------------------------------------- helpers
-
-_EMAIL = contextvars.ContextVar("proposals_email", default=True)
-
-
-@contextlib.contextmanager
-def without_email():
-    """In-app notifications only (the demo seeder): no e-mails are queued."""
-    token = _EMAIL.set(False)
-    try:
-        yield
-    finally:
-        _EMAIL.reset(token)
-
-
-def notify(users, *, verb: str, message: str, course=None, url: str = "", email: bool = True) -> int:
-    """courses.notifications.notify, minus the e-mails inside `without_email()`."""
-    return _notify_and_email(users, verb=verb, message=message, course=course, url=url, email=email and _EMAIL.get())
 
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:

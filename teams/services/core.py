@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import zoneinfo
 from collections.abc import Iterable
 
@@ -14,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Course, Membership, Role
-from courses.notifications import notify as _notify_and_email
+from courses.notifications import notify, without_email  # noqa: F401 (services' names)
 from teams.models import (
     BoardPost,
     EventKind,
@@ -27,23 +25,6 @@ from teams.models import (
 )
 
 User = get_user_model()
-
-_EMAIL = contextvars.ContextVar("teams_email", default=True)
-
-
-@contextlib.contextmanager
-def without_email():
-    """In-app notifications only (for the demo seeder and scripts): no e-mails are queued."""
-    token = _EMAIL.set(False)
-    try:
-        yield
-    finally:
-        _EMAIL.reset(token)
-
-
-def notify(users, *, verb: str, message: str, course=None, url: str = "", email: bool = True) -> int:
-    """courses.notifications.notify, minus the e-mails inside `without_email()`."""
-    return _notify_and_email(users, verb=verb, message=message, course=course, url=url, email=email and _EMAIL.get())
 
 
 # ---------------------------------------------------------------- reading helpers
