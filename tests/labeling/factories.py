@@ -1,7 +1,7 @@
 """Test data for the labeling challenge, shared by the scorer's and the pages' tests.
 
 `make_challenge(course, **overrides)` builds a real challenge from the seed data in
-LABELING_SEED_DIR (default <repo>/../shared/data/labeling-challenge) through the services;
+LABELING_SEED_DIR (default labeling/seed/adjectives, in this repository) through the services;
 `make_scored_submission(challenge, user, ...)` writes a finished row directly, for display tests.
 """
 
@@ -34,7 +34,7 @@ pd.DataFrame(rows).to_csv("summarized_data.csv", index=False)
 
 
 def seed_dir() -> Path:
-    path = Path(os.environ.get("LABELING_SEED_DIR") or REPO.parent / "shared" / "data" / "labeling-challenge")
+    path = Path(os.environ.get("LABELING_SEED_DIR") or REPO / "labeling" / "seed" / "adjectives")
     for name in ("raw_data.csv", "ground_truth.csv"):
         if not (path / name).is_file():
             raise RuntimeError(

@@ -108,7 +108,7 @@ def worker_paths(challenge) -> list[str]:
         str(storage.absolute(challenge.gold_path)),
         str(Path(settings.DATA_DIR) / "canary.txt"),
         str(db) if str(db).startswith("/") else "/var/lib/postgresql",
-        "/work/shared/data/labeling-challenge/ground_truth.csv",
+        str(settings.BASE_DIR / "labeling" / "seed" / "adjectives" / "ground_truth.csv"),
         str(settings.BASE_DIR / "courseproj" / "settings.py"),
         f"/proc/{os.getpid()}/environ",
         "/etc/passwd",
