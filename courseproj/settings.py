@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from courseproj.lib.env import env_bool, env_int, env_list, env_str
+from courseproj.lib.sandbox_paths import default_runtime_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("COURSEPROJ_VAR_DIR", str(BASE_DIR / "var")))
@@ -154,8 +155,10 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 # The labeling challenge's scorer (see labeling/sandbox.py and docs/sandbox.md).
 # A Python runtime holding only numpy, pandas, scipy and scikit-learn, built by
 # scripts/build_sandbox_runtime.sh; submitted code runs with it inside bubblewrap.
-SANDBOX_RUNTIME_DIR = Path(env_str("SANDBOX_RUNTIME_DIR", str(BASE_DIR / ".sandbox-runtime")))
 SANDBOX_UID = env_int("SANDBOX_UID", 65534)  # the unprivileged uid code runs as when the worker is root
+# Default: .sandbox-runtime/ in the checkout, or a folder under /var/lib/courseproj when the
+# checkout is closed to SANDBOX_UID (courseproj/lib/sandbox_paths.py; the build script agrees).
+SANDBOX_RUNTIME_DIR = Path(env_str("SANDBOX_RUNTIME_DIR") or str(default_runtime_dir(BASE_DIR, SANDBOX_UID)))
 SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 10)
 SCORING_STALE_SECONDS = env_int("SCORING_STALE_SECONDS", 120)  # running with no heartbeat this long: requeue
 SCORING_QUEUE_TIMEOUT_SECONDS = env_int("SCORING_QUEUE_TIMEOUT_SECONDS", 300)  # queued and never picked up

@@ -43,11 +43,16 @@ from pathlib import Path
 
 from django.conf import settings
 
+from courseproj.lib.sandbox_paths import closed_folder
+
 log = logging.getLogger(__name__)
 
 RUNNER_SOURCE = Path(__file__).with_name("sandbox_runner.py")
 WORKDIR = "/scratch"
-RUNTIME_MOUNT = "/opt/runtime"
+RUNTIME_MOUNT = "/opt/runtime"  # the venv
+PYTHON_MOUNT = "/opt/python"  # the interpreter and its standard library (the venv's home)
+RUNTIME_LAYOUT = 2  # scripts/build_sandbox_runtime.sh's LAYOUT
+RUNTIME_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn")
 RUNNER_MOUNT = "/opt/courseproj/runner.py"
 TAIL_BYTES = 8 * 1024
 # The runner's own exit codes (labeling/sandbox_runner.py).
@@ -56,6 +61,7 @@ EXIT_AGGREGATE = 87
 # Environment of the sandboxed program: nothing of the worker's.
 SANDBOX_ENV = {
     "PATH": f"{RUNTIME_MOUNT}/bin",
+    "LD_LIBRARY_PATH": f"{PYTHON_MOUNT}/lib",  # the copied libpython, for interpreters built shared
     "HOME": "/tmp",
     "TMPDIR": "/tmp",
     "LANG": "C.UTF-8",
@@ -148,19 +154,50 @@ class Runtime:
 
 
 def load_runtime() -> Runtime:
+    """The built runtime; SandboxUnavailable if it is missing, of an older layout, or built for
+    other package versions than requirements.txt pins (stale: the worker was updated, not it)."""
     current = Path(settings.SANDBOX_RUNTIME_DIR) / "current"
+    rebuild = "run scripts/build_sandbox_runtime.sh (or make sandbox) on the scoring worker, then restart it"
     try:
         root = current.resolve(strict=True)
         manifest = json.loads((root / "manifest.json").read_text())
     except (OSError, ValueError) as exc:
         raise SandboxUnavailable(
-            f"The sandbox runtime is not built ({current}: {exc.__class__.__name__}); "
-            "run scripts/build_sandbox_runtime.sh on the scoring worker."
+            f"The sandbox runtime is not built ({current}: {exc.__class__.__name__}); {rebuild}."
         ) from None
-    for key in ("base_prefix", "python_bin", "libdirs", "loader", "loader_real", "packages"):
+    if manifest.get("layout") != RUNTIME_LAYOUT:
+        raise SandboxUnavailable(f"The sandbox runtime in {root} is of an older layout; {rebuild}.")
+    for key in ("python_bin", "libdirs", "loader", "loader_real", "packages"):
         if key not in manifest:
-            raise SandboxUnavailable(f"The sandbox runtime's manifest lacks {key!r}; rebuild it.")
-    return Runtime(root=root, manifest=manifest)
+            raise SandboxUnavailable(f"The sandbox runtime's manifest lacks {key!r}; {rebuild}.")
+    runtime = Runtime(root=root, manifest=manifest)
+    stale = stale_packages(runtime)
+    if stale:
+        raise SandboxUnavailable(f"The sandbox runtime in {root} is stale ({'; '.join(stale)}); {rebuild}.")
+    for part in ("base", "venv"):
+        if not (root / part).is_dir():
+            raise SandboxUnavailable(f"The sandbox runtime in {root} is broken: {part}/ is missing; {rebuild}.")
+    return runtime
+
+
+def pinned_packages() -> dict[str, str]:
+    """The versions requirements.txt pins for the runtime's packages (what the runtime must hold)."""
+    pins = {}
+    with contextlib.suppress(OSError):
+        for line in (Path(settings.BASE_DIR) / "requirements.txt").read_text().splitlines():
+            name, sep, version = line.strip().partition("==")
+            if sep and name.lower() in RUNTIME_PACKAGES:
+                pins[name.lower()] = version.split()[0]
+    return pins
+
+
+def stale_packages(runtime: Runtime) -> list[str]:
+    have = {name.lower(): version for name, version in runtime.packages.items()}
+    return [
+        f"{name} {have.get(name, 'missing')}, requirements.txt pins {version}"
+        for name, version in pinned_packages().items()
+        if have.get(name) != version
+    ]
 
 
 def runtime_packages() -> dict[str, str]:
@@ -198,24 +235,6 @@ def sandbox_ids() -> tuple[int, int]:
     return os.getuid(), os.getgid()
 
 
-def _can_traverse(path: Path, uid: int, gid: int, read: bool = True) -> Path | None:
-    """The first folder on the way to `path` that uid:gid cannot enter (or, with `read`, list), or None."""
-    if uid == 0:
-        return None
-    for folder in [*reversed(path.parents), path]:
-        st = folder.stat()
-        last = read and folder == path
-        if st.st_uid == uid:
-            bits = stat.S_IXUSR | (stat.S_IRUSR if last else 0)
-        elif st.st_gid == gid:
-            bits = stat.S_IXGRP | (stat.S_IRGRP if last else 0)
-        else:
-            bits = stat.S_IXOTH | (stat.S_IROTH if last else 0)
-        if st.st_mode & bits != bits:
-            return folder
-    return None
-
-
 @dataclass(frozen=True)
 class Tools:
     bwrap: str
@@ -246,7 +265,7 @@ def check_available() -> Tools:
     runtime = load_runtime()
     uid, gid = sandbox_ids()
     for path in (runtime.root / "base", runtime.root / "venv", *map(Path, runtime.manifest["libdirs"])):
-        blocked = _can_traverse(path, uid, gid)
+        blocked = closed_folder(path, uid, gid)
         if blocked is not None:
             raise SandboxUnavailable(
                 f"The sandbox user (uid {uid}) cannot read {path} ({blocked} is closed to it); "
@@ -272,7 +291,7 @@ class Scratch:
 
     def __enter__(self) -> Scratch:
         parent = Path(SCRATCH_PARENT or tempfile.gettempdir())
-        blocked = _can_traverse(parent, self.uid, self.gid, read=False)
+        blocked = closed_folder(parent, self.uid, self.gid, read=False)
         if blocked is not None:
             raise SandboxUnavailable(
                 f"The sandbox user (uid {self.uid}) cannot reach the scratch folder {parent} ({blocked} is closed "
@@ -439,7 +458,7 @@ def _bwrap_args(
     if os.path.islink("/lib") and any(d.startswith("/usr/lib") for d in m["libdirs"]):
         args += ["--symlink", os.readlink("/lib"), "/lib"]
     args += ["--ro-bind", m["loader_real"], m["loader"]]
-    args += ["--ro-bind", str(root / "base"), m["base_prefix"]]
+    args += ["--ro-bind", str(root / "base"), PYTHON_MOUNT]
     args += ["--ro-bind", str(root / "venv"), RUNTIME_MOUNT]
     args += ["--ro-bind-data", str(runner_fd), RUNNER_MOUNT]
     args += ["--proc", "/proc", "--dev", "/dev"]
