@@ -4,10 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install migrate demo clean sandbox
+.PHONY: run test lint install migrate demo clean sandbox browser
 
+# Debian and Ubuntu ship venv apart from the interpreter (python3.11-venv): installed when root.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); bash scripts/ensure_packages.sh $(notdir $(PYTHON))-venv && $(PYTHON) -m venv $(VENV); }
 
 $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -16,8 +17,13 @@ $(STAMP): requirements.txt | $(PY)
 
 # The scoring sandbox: bubblewrap (installed with apt-get when root) and the Python runtime submitted code uses.
 sandbox: install
-	bash scripts/ensure_sandbox.sh || echo "warning: bubblewrap is missing; the scorer will refuse to run code" >&2
-	if [ -f scripts/build_sandbox_runtime.sh ]; then bash scripts/build_sandbox_runtime.sh; fi
+	bash scripts/ensure_sandbox.sh
+	bash scripts/build_sandbox_runtime.sh
+	$(PY) manage.py check_sandbox
+
+# What the browser tests drive: Debian's Chromium (installed with apt-get when root).
+browser:
+	bash scripts/ensure_packages.sh chromium:/usr/bin/chromium
 
 install: $(STAMP)
 
@@ -32,7 +38,7 @@ run: install
 	bash scripts/run.sh
 
 ## Set up and run ruff and the whole pytest suite (DATABASE_URL / CELERY_BROKER_URL are used when set).
-test: sandbox
+test: sandbox browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

@@ -164,6 +164,7 @@ class ForkServer:
                 os.close(err_w)
             self.runs += 1
             self.unfinished = True
+            result.started = True  # the server forks the child from a working interpreter
             try:
                 self._supervise(out_r, err_r, heartbeat, heartbeat_every, result)
             except BaseException:

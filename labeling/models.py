@@ -245,3 +245,20 @@ class SubmissionEvent(models.Model):
 
     def __str__(self):
         return f"submission {self.submission_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class ScorerProblem(models.Model):
+    """A scoring worker that cannot run code now (the sandbox is missing, broken or refused): while
+    one is recorded, submissions wait in the queue instead of failing, and staff see a banner.
+    Cleared when that worker passes its start-up check or scores a submission (labeling.health)."""
+
+    worker = models.CharField(max_length=200, unique=True)  # the Celery node name, e.g. worker@host
+    problem = models.TextField(max_length=2000)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["first_seen", "id"]
+
+    def __str__(self):
+        return f"{self.worker}: {self.problem[:60]}"

@@ -9,10 +9,17 @@ import signal
 
 from django.conf import settings
 
-from labeling import forkserver, sandbox, scoring, services, storage
+from labeling import forkserver, health, sandbox, sandbox_check, scoring, services, storage
 from labeling.models import Challenge, Status, Submission
 
 log = logging.getLogger(__name__)
+
+
+class ScorerFault(Exception):
+    """The scorer itself cannot run code (the sandbox is missing or refused, the runtime missing,
+    stale or broken, its Python failing before the submission's first line, the challenge's stored
+    files unreadable): nothing of the submission ran, and nothing is the student's fault."""
+
 
 # What a traceback says when memory ran out (numpy, pandas, C++ extensions, the C library).
 MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"Unable to allocate", b"Cannot allocate memory")
@@ -66,12 +73,20 @@ def score(submission_id: int, worker: str) -> str:
     submission = Submission.objects.select_related("challenge").get(pk=submission_id)
     warm_up(submission.challenge)  # no-op when the warm sandbox is there (the first run waits for its imports)
     try:
-        outcome = evaluate(
-            submission.challenge,
-            code_path=submission.code_path,
-            code_sha256=submission.code_sha256,
-            heartbeat=lambda: services.heartbeat(claim),
-        )
+        try:
+            outcome = evaluate(
+                submission.challenge,
+                code_path=submission.code_path,
+                code_sha256=submission.code_sha256,
+                heartbeat=lambda: services.heartbeat(claim),
+            )
+        except ScorerFault as exc:
+            services.pause_submission(claim, str(exc))
+            note_problem(worker, str(exc))
+            return "paused"
+        if health.clear_problem(worker):
+            log.info("The scorer on %s works again: sending the waiting submissions again.", health.node_of(worker))
+            services.resume_queued()
         if outcome is None:
             log.info("Submission %s was cancelled or taken over while running; result dropped.", submission_id)
             return "abandoned"
@@ -91,32 +106,72 @@ def evaluate(
     code_sha256: str | None = None,
     heartbeat=None,
 ) -> services.Outcome | None:
-    """Run code against the challenge and judge it; None if `heartbeat` said to stop."""
+    """Run code against the challenge and judge it; None if `heartbeat` said to stop. ScorerFault
+    when the scorer could not run it (nothing of the code ran)."""
     try:
         tools = sandbox.check_available()
     except sandbox.SandboxUnavailable as exc:
-        return services.Outcome(status=Status.FAILED, message=f"Not run: {exc}")
+        raise ScorerFault(str(exc)) from None
     try:
         if code is None:
             code = storage.read_blob(code_path, code_sha256)
         gold = services.load_gold(challenge)
         inputs = [(item.name, storage.absolute(item.path)) for item in challenge.inputs.all()]
     except (OSError, ValueError, scoring.TableError) as exc:
-        log.error("Challenge %s: stored files unusable: %s", challenge.pk, exc)
-        return services.Outcome(
-            status=Status.FAILED,
-            message="Not run: the scorer could not read the challenge's stored files "
-            f"({exc.__class__.__name__}). Staff: check the data directory on the workers, then rescore.",
-        )
-    try:
-        return _run_and_judge(challenge, code, gold, inputs, tools, heartbeat)
-    except sandbox.SandboxUnavailable as exc:
-        return services.Outcome(status=Status.FAILED, message=f"Not run: {exc}")
-
-
-def _run_and_judge(challenge, code, gold, inputs, tools, heartbeat) -> services.Outcome | None:
+        raise ScorerFault(
+            f"the scorer could not read the stored files of challenge {challenge.pk} ({exc.__class__.__name__}: "
+            f"{str(exc)[:200]}); check COURSEPROJ_DATA_DIR on the workers"
+        ) from None
     limits = sandbox.Limits.for_challenge(challenge)
     server = _warm_server(tools, limits)
+    try:
+        return _run_and_judge(challenge, code, gold, inputs, tools, limits, heartbeat, server)
+    except sandbox.SandboxUnavailable as exc:
+        raise ScorerFault(str(exc)) from None
+    except ScorerFault:
+        if server is None:
+            raise
+        # The warm sandbox failed before the run: one cold try tells whether the scorer is at fault.
+        log.warning("The warm sandbox could not take the run; running it in a sandbox of its own.")
+        discard_warm()
+    try:
+        return _run_and_judge(challenge, code, gold, inputs, tools, limits, heartbeat, None)
+    except sandbox.SandboxUnavailable as exc:
+        raise ScorerFault(str(exc)) from None
+
+
+def note_problem(worker: str, problem: str) -> None:
+    """Record that this worker cannot run code, logging it once per new problem, not per submission."""
+    if health.report_problem(worker, problem):
+        log.error(
+            "Scoring is paused on %s: %s. Submissions stay queued. %s", health.node_of(worker), problem, health.REMEDY
+        )
+    else:
+        log.info("Scoring is still paused on %s: %s", health.node_of(worker), problem)
+
+
+def self_check(worker: str) -> sandbox_check.SelfTest | None:
+    """A worker's check of its sandbox when it starts: a tiny known program in a fresh sandbox. On
+    success any problem it had is cleared and the waiting submissions are sent again; on failure
+    the problem is recorded (staff see it) and None is returned."""
+    try:
+        report = sandbox_check.self_test()
+    except sandbox.SandboxUnavailable as exc:
+        note_problem(worker, str(exc))
+        return None
+    health.clear_problem(worker)
+    sent = services.resume_queued()
+    log.info(
+        "Sandbox check passed on %s in %.2f s (Python %s); %d waiting submission(s) sent to the workers.",
+        health.node_of(worker),
+        report.seconds,
+        report.python,
+        sent,
+    )
+    return report
+
+
+def _run_and_judge(challenge, code, gold, inputs, tools, limits, heartbeat, server) -> services.Outcome | None:
     with server.job() if server is not None else sandbox.Scratch() as scratch:
         scratch.add_bytes(services.CODE_FILENAME, code)
         for name, path in inputs:
@@ -131,6 +186,8 @@ def _run_and_judge(challenge, code, gold, inputs, tools, heartbeat) -> services.
         result = server.run(**run) if server is not None else sandbox.run(scratch, limits=limits, tools=tools, **run)
         if result.killed == "abandoned" or (heartbeat is not None and not heartbeat()):
             return None  # cancelled, or taken over by another worker: this result will not be stored
+        if result.setup_error and not result.started:
+            raise ScorerFault(f"the sandbox could not run code: {result.setup_error[:600]}")
         log_tail = result.log_tail()
         status, message = judge(result, limits)
         if status is not None:
@@ -156,9 +213,10 @@ def judge(result: sandbox.Result, limits: sandbox.Limits) -> tuple[str | None, s
     """(terminal status, message for the student) of a run that did not end cleanly, or
     (None, "") when the program exited with status 0 and its output is to be read."""
     if result.setup_error:
+        # The sandbox failed while the code ran (a fault before it started is a ScorerFault).
         return Status.FAILED, (
-            f"The sandbox could not start, so your code did not run ({result.setup_error[:300]}). "
-            "This is a problem of the scorer, not of your code: tell the course staff."
+            f"The sandbox stopped while your code ran ({result.setup_error[:300]}). "
+            "This may be a problem of the scorer rather than of your code: tell the course staff."
         )
     if result.killed == "time":
         return Status.TIMED_OUT, (

@@ -111,7 +111,8 @@ class Result:
     exit_code: int | None = None  # the program's exit status; None if a signal ended it
     signal: int | None = None
     killed: str | None = None  # why the scorer stopped it: "time", "disk", "abandoned"
-    setup_error: str | None = None  # the sandbox did not start: nothing of the submission ran
+    setup_error: str | None = None  # the sandbox or its Python did not start: nothing of the submission ran
+    started: bool = False  # the runner reached the submission's first line
     runtime_s: float = 0.0
     cpu_s: float | None = None
     max_rss_mb: float | None = None
@@ -535,14 +536,16 @@ def run(
     every process of the run is gone. `heartbeat` is called every `heartbeat_every` seconds;
     if it returns False the run is stopped (killed="abandoned")."""
     tools = tools or check_available()
+    runner_fd = _runner_memfd()
+    status_r, status_w = os.pipe2(os.O_CLOEXEC)
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)  # the runner writes one byte before the submission runs
     config = {
         "code": code,
         "output": output,
         "inputs": list(inputs),
         "limits": _runner_limits(limits),
+        "ready_fd": ready_w,
     }
-    runner_fd = _runner_memfd()
-    status_r, status_w = os.pipe2(os.O_CLOEXEC)
     result = Result()
     proc = None
     try:
@@ -553,19 +556,18 @@ def run(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(status_w, runner_fd),
+            pass_fds=(status_w, runner_fd, ready_w),
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             cwd="/",
             start_new_session=True,
         )
-        os.close(status_w)
-        status_w = None
-        os.close(runner_fd)
-        runner_fd = None
-        _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, started, result)
+        for fd in (status_w, runner_fd, ready_w):
+            os.close(fd)
+        status_w = runner_fd = ready_w = None
+        _supervise(proc, status_r, ready_r, scratch, limits, heartbeat, heartbeat_every, started, result)
     finally:
         # Kills only on an exception in the supervision itself: never leave the sandbox behind.
-        _end(proc, status_w, runner_fd, status_r)
+        _end(proc, status_w, runner_fd, ready_w, status_r, ready_r)
     return result
 
 
@@ -602,14 +604,16 @@ def _end(proc, *fds) -> None:
 PRELOAD = ("numpy", "pandas")
 
 
-def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, started, result) -> None:
+def _supervise(proc, status_r, ready_r, scratch, limits, heartbeat, heartbeat_every, started, result) -> None:
     out, err = _Tail(TAIL_BYTES), _Tail(TAIL_BYTES)
     status = bytearray()
+    ready = bytearray()
     inner_pidfd = None  # the sandbox's PID 1: when it is gone, every process of the run is gone
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, out)
     sel.register(proc.stderr, selectors.EVENT_READ, err)
     sel.register(status_r, selectors.EVENT_READ, status)
+    sel.register(ready_r, selectors.EVENT_READ, ready)
     deadline = started + limits.time_s
     next_beat = started + heartbeat_every
     next_disk = started + 0.5
@@ -677,6 +681,8 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
                         status += data
                     if inner_pidfd is None:
                         inner_pidfd = _open_inner(status)
+                elif key.data is ready:
+                    result.started = True
                 else:
                     key.data.add(data)
     finally:
@@ -695,6 +701,13 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
         code == 1 and not result.stdout_bytes and result.stderr.startswith(b"bwrap: ") and result.killed is None
     ):
         result.setup_error = result.stderr.decode("utf-8", errors="replace").strip() or f"exit status {code}"
+        return
+    if not result.started and result.killed != "abandoned":
+        # The loader or the interpreter failed (a library it cannot find, a broken standard
+        # library, limits too small for Python itself): nothing of the submission ran.
+        tail = result.stderr.decode("utf-8", errors="replace").strip()[-500:]
+        how = f"killed ({result.killed})" if result.killed else f"exit status {code}"
+        result.setup_error = f"the sandbox's Python stopped before the submission started ({how}): {tail}"
         return
     # bubblewrap reports a child killed by signal N as exit status 128 + N.
     if code is not None and code > 128 and code - 128 < signal.NSIG:

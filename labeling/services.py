@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from labeling import scoring, storage
+from labeling import health, scoring, storage
 from labeling.models import (
     NOT_COUNTED_STATUSES,
     TERMINAL_STATUSES,
@@ -612,6 +612,41 @@ def finish_submission(claim: Claim, outcome: Outcome) -> bool:
     return True
 
 
+PAUSED_MESSAGE = (
+    "Scoring is paused: the scorer cannot run code right now ({problem}). This is not a problem of your "
+    "code. Your submission stays in the queue and is scored once the course staff fix the scorer; you do "
+    "not need to submit it again."
+)
+
+
+def pause_submission(claim: Claim, problem: str) -> bool:
+    """running → queued after a fault of the scorer itself (labeling.health): the attempt does not
+    count, and the participant is told that scoring is paused. False if the claim was lost."""
+    with transaction.atomic():
+        updated = _owned(claim).update(
+            status=Status.QUEUED,
+            attempts=F("attempts") - 1,
+            worker="",
+            started_at=None,
+            heartbeat_at=None,
+            message=PAUSED_MESSAGE.format(problem=problem[:600])[:4000],
+        )
+        if updated:
+            _event(
+                claim.submission_id, Status.RUNNING, Status.QUEUED, note=f"scorer fault, back in the queue: {problem}"
+            )
+    return bool(updated)
+
+
+def resume_queued() -> int:
+    """Send every queued submission to the workers again (after the scorer was fixed); a job for a
+    submission already taken is harmless, the claim is exclusive. How many were sent."""
+    ids = list(Submission.objects.filter(status=Status.QUEUED).order_by("queued_at", "pk").values_list("pk", flat=True))
+    for submission_id in ids:
+        _enqueue_on_commit(submission_id)
+    return len(ids)
+
+
 def sweep_submissions(now: datetime.datetime | None = None) -> dict[str, int]:
     """Requeue running submissions whose worker stopped beating and queued ones whose job was
     lost; fail them for good when that keeps happening. Safe to run anywhere, any number of times."""
@@ -651,7 +686,8 @@ def sweep_submissions(now: datetime.datetime | None = None) -> dict[str, int]:
     # (a duplicate is harmless, the claim is exclusive). Only if no worker took *any* job
     # meanwhile does that count against the submission: then the scorer is down, not busy.
     lost = Submission.objects.filter(status=Status.QUEUED, queued_at__lt=lost_before)
-    scorer_busy = Submission.objects.filter(started_at__gte=lost_before).exists()
+    # While a worker reports that it cannot run code, waiting is the scorer's fault: nothing fails.
+    scorer_busy = health.scoring_paused() or Submission.objects.filter(started_at__gte=lost_before).exists()
     for sub in lost.only("pk", "requeues"):
         with transaction.atomic():
             if not scorer_busy and sub.requeues + 1 >= max_attempts:

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 
 from labeling import access as acl
-from labeling import services
+from labeling import health, services
 from labeling.leaderboard import standing_of
 from labeling.models import Challenge, Status, Submission
 
@@ -36,4 +36,8 @@ def home_card(access):
             item["standing"] = standing_of(challenge, acl.viewer_participants(challenge, access.user))
             if item["phase"] == acl.OPEN and acl.current_participant(challenge, access.user):
                 item["quota"] = services.submission_quota(challenge, access.user)
-    return {"template": "labeling/_home_card.html", "items": live, "access": access}
+    card = {"template": "labeling/_home_card.html", "items": live, "access": access}
+    if access.is_staff:
+        card["banner"] = "labeling/_scorer_banner.html"
+        card["banner_context"] = {"problems": health.active_problems(), "remedy": health.REMEDY}
+    return card

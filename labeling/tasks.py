@@ -4,7 +4,7 @@ import logging
 import socket
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
 from labeling import services
 
@@ -47,3 +47,12 @@ def _stop_the_warm_sandbox(**kwargs) -> None:
     from labeling import pipeline
 
     pipeline.discard_warm()
+
+
+@worker_ready.connect
+def _check_the_sandbox(sender=None, **kwargs) -> None:
+    """A worker checks its sandbox when it starts (a tiny known program, cold): a broken one is
+    recorded for the staff banner and logged once; a working one sends the waiting submissions."""
+    from labeling import pipeline
+
+    pipeline.self_check(getattr(sender, "hostname", None) or socket.gethostname())

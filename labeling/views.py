@@ -27,9 +27,9 @@ from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_member, course_staff
 from labeling import access as acl
+from labeling import health, services
 from labeling import hints as hint_rules
 from labeling import leaderboard as lb
-from labeling import services
 from labeling.forms import (
     BenchmarkForm,
     ChallengeForm,
@@ -485,6 +485,8 @@ def staff_submissions(request, access, slug):
         "filter_form": form,
         "page": paginate(request, subs, 50),
         "closed": acl.is_closed(challenge),
+        "scorer_problems": health.active_problems(),
+        "remedy": health.REMEDY,
     }
     return _render(request, access, "labeling/staff_submissions.html", ctx)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from labeling import pipeline, sandbox, services
+from labeling import sandbox
 from labeling.models import Status
 from tests.labeling.factories import STARTER_CODE, make_challenge, seed_files
 
@@ -236,32 +236,6 @@ class TestWhatTheCodeSees:
         # 64 tasks: bubblewrap's PID 1, the program and 62 children, however many processes the
         # sandbox user has elsewhere on the machine (the count is per user namespace).
         assert info["forked"] == 62
-
-
-class TestRefusals:
-    def test_without_bubblewrap_nothing_runs(self, challenge, evaluate, tmp_path, monkeypatch, scratch_parent):
-        monkeypatch.setattr(sandbox, "TOOL_PATH", str(tmp_path))  # a folder without bwrap
-        outcome = evaluate(challenge, "open('/scratch/ran', 'w')\n")
-        assert outcome.status == Status.FAILED
-        assert outcome.message.startswith("Not run: bubblewrap (bwrap) is not installed on the scoring worker")
-        assert outcome.log_tail == "" and outcome.runtime_s is None
-        assert list(scratch_parent.iterdir()) == []
-
-    def test_without_the_runtime_nothing_runs(self, challenge, evaluate, tmp_path, settings):
-        settings.SANDBOX_RUNTIME_DIR = tmp_path / "no-runtime"
-        outcome = evaluate(challenge, "print(1)\n")
-        assert outcome.status == Status.FAILED
-        assert "The sandbox runtime is not built" in outcome.message
-        assert "build_sandbox_runtime.sh" in outcome.message
-
-    def test_a_submission_is_failed_with_the_reason_through_the_pipeline(self, people, monkeypatch, tmp_path):
-        challenge = make_challenge(people.course)
-        sub = services.submit(challenge, people.member, STARTER_CODE, "starter.py")
-        monkeypatch.setattr(sandbox, "TOOL_PATH", str(tmp_path))
-        assert pipeline.score(sub.pk, worker="w") == Status.FAILED
-        sub.refresh_from_db()
-        assert "bubblewrap" in sub.message and sub.score is None
-        assert services.submission_quota(challenge, people.member).used == 0
 
 
 class TestSupervision:

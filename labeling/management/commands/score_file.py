@@ -28,7 +28,22 @@ class Command(BaseCommand):
             code = Path(file).read_bytes()
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
-        outcome = pipeline.evaluate(found, code=code)
+        try:
+            outcome = pipeline.evaluate(found, code=code)
+        except pipeline.ScorerFault as exc:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "status": str(Status.FAILED),
+                        "score": None,
+                        "public_score": None,
+                        "private_score": None,
+                        "error": f"Not run: {exc}",
+                        "runtime_s": None,
+                    }
+                )
+            )
+            raise CommandError(f"The scorer cannot run code on this machine: {exc}") from None
         scores = outcome.scores
         result = {
             "status": str(outcome.status),
