@@ -25,7 +25,7 @@ from labeling import sandbox, services
 from labeling.models import TERMINAL_STATUSES, Status, Submission
 from labeling.tasks import score_submission
 from tests.conftest import enroll, make_user
-from tests.labeling.factories import make_challenge
+from tests.labeling.factories import STARTER_CODE, make_challenge
 from tests.labeling.test_malicious import VALID_OUTPUT, live_processes_with, relaunch_with
 from tests.services import celery_worker, free_port, stop_process_group, wait_for
 
@@ -288,3 +288,57 @@ def test_a_worker_survives_hostile_submissions(people, sandbox_tools, shared_red
         assert sub.status == want, (sub.original_filename, sub.status, sub.message)
         assert sub.message or want == Status.SCORED
         assert len(sub.log_tail) <= 20_000
+
+
+def test_a_worker_with_a_broken_runtime_keeps_work_queued_until_it_is_fixed(
+    people, sandbox_tools, shared_redis, client_for
+):
+    """The runtime folder emptied: the worker's start-up check records the problem, a submission
+    stays queued (never failed) and staff see the banner; after the runtime is back and the worker
+    restarted, the submission is scored exactly once without anyone resubmitting."""
+    from django.urls import reverse
+
+    from labeling.models import ScorerProblem
+
+    emptied = Path(tempfile.mkdtemp(prefix="cp-emptied-runtime-"))
+    os.chmod(emptied, 0o755)
+    challenge = make_challenge(people.course)
+    staff_page = reverse("labeling:staff_submissions", args=[people.course.slug, challenge.slug])
+    try:
+        with broker(shared_redis) as queue:
+            # The worker sends the waiting submissions again itself: to the queue it consumes.
+            env = worker_env(SANDBOX_RUNTIME_DIR=emptied, CELERY_TASK_DEFAULT_QUEUE=queue)
+            with celery_worker(shared_redis, env=env, name="mended", queues=[queue]) as worker:
+                wait_for(
+                    lambda: ScorerProblem.objects.filter(worker__startswith="mended@").exists(),
+                    timeout=60,
+                    message="the start-up check to record the problem",
+                )
+                sub = services.submit(challenge, people.member, STARTER_CODE, "starter.py")
+                wait_for(
+                    lambda: sub.events.filter(note__startswith="scorer fault").exists(),
+                    timeout=60,
+                    message="the worker to give the submission back to the queue",
+                )
+                sub.refresh_from_db()
+                assert sub.status == Status.QUEUED and sub.attempts == 0
+                assert sub.message.startswith("Scoring is paused") and "not built" in sub.message
+                page = client_for(people.instructor).get(staff_page).content.decode()
+                assert 'id="scorer-paused"' in page and "The sandbox runtime is not built" in page
+                # One clear error in the worker's log, not one per submission.
+                assert worker.output().count("Scoring is paused on mended@") == 1, worker.output()[-3000:]
+            # Rebuilt: the folder holds a runtime again; the worker is restarted.
+            (emptied / "current").symlink_to(sandbox_tools.runtime.root)
+            with celery_worker(shared_redis, env=env, name="mended", queues=[queue]):
+                wait_for(
+                    lambda: Submission.objects.get(pk=sub.pk).status in TERMINAL_STATUSES,
+                    timeout=120,
+                    message="the waiting submission to be scored after the fix",
+                )
+                assert not ScorerProblem.objects.exists()
+                assert 'id="scorer-paused"' not in client_for(people.instructor).get(staff_page).content.decode()
+    finally:
+        shutil.rmtree(emptied, ignore_errors=True)
+    sub.refresh_from_db()
+    assert sub.status == Status.SCORED and sub.score == 406 / 440, (sub.message, sub.log_tail)
+    assert scored_events(sub) == 1 and sub.attempts == 1
