@@ -1,6 +1,7 @@
 """The labeling challenge's part of `seed_demo`: the scorer's demo challenge (simulated crowd,
 reference solutions scored) plus a few students' submissions, scored now through the same
-sandboxed pipeline the workers use, so the leaderboard of `make run` is populated."""
+sandboxed pipeline the workers use, so the leaderboard of `make run` is populated; and beside it
+the course's real "Adjectives and Attribute Matching" challenge with the reference solutions."""
 
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ SUBMISSIONS = [
 def seed(course, people):
     """The demo challenge, open for a week, with students' submissions scored through the sandbox."""
     from labeling import pipeline, services
-    from labeling.demo_data import make_demo_challenge
+    from labeling.demo_data import make_demo_challenge, make_seed_challenge
     from labeling.hints import reveal_hint
     from labeling.leaderboard import pick_final
     from labeling.models import Status, Submission
@@ -128,8 +129,14 @@ def seed(course, people):
     services.update_challenge(
         challenge, opens_at=now - datetime.timedelta(days=4), closes_at=now + datetime.timedelta(days=7)
     )
+    # The course's real challenge beside the simulated one, open as long, its board the references'.
+    real = make_seed_challenge(course)
+    services.update_challenge(
+        real, opens_at=now - datetime.timedelta(days=4), closes_at=now + datetime.timedelta(days=7)
+    )
     # The reference solutions were there from the start.
-    challenge.submissions.filter(is_benchmark=True).update(created_at=now - datetime.timedelta(days=4))
+    for each in (challenge, real):
+        each.submissions.filter(is_benchmark=True).update(created_at=now - datetime.timedelta(days=4))
     students = people["students"]
     for index, filename, code, days_ago in SUBMISSIONS:
         student = students[index]

@@ -17,6 +17,7 @@ import csv
 import datetime
 import io
 import logging
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,11 @@ REFERENCE_SOLUTIONS = [
     ("Dawid-Skene EM", "dawid_skene.py"),
 ]
 DEMO_SLUG = "crowd-adjectives"
+# The course's real challenge data (labeling/seed/adjectives/README.md says where it comes from);
+# LABELING_SEED_DIR points the tests, benchmarks and demo at another copy.
+SEED_DIR = Path(__file__).with_name("seed") / "adjectives"
+SEED_SLUG = "adjectives-attributes"
+SEED_TITLE = "Adjectives and Attribute Matching"
 
 # attribute id -> (name, description, adjectives that belong to it)
 ATTRIBUTES = {
@@ -286,6 +292,43 @@ def make_demo_challenge(course, *, slug: str = DEMO_SLUG, seed: int = 0, score: 
                 "and the true labels together.",
             ),  # fmt: skip
         ]
+    )
+    for name, filename in REFERENCE_SOLUTIONS:
+        submission = services.add_benchmark(challenge, name, (REFERENCE_DIR / filename).read_bytes(), filename)
+        if score:
+            pipeline.score(submission.pk, worker="demo-setup")
+    return challenge
+
+
+def seed_dir() -> Path:
+    return Path(os.environ.get("LABELING_SEED_DIR") or SEED_DIR)
+
+
+def make_seed_challenge(course, *, slug: str = SEED_SLUG, score: bool = True):
+    """The course's real challenge (made once): the Mechanical Turk batch and its 440 gold pairs,
+    with the three reference solutions as benchmarks, scored now through the sandbox when `score`."""
+    from labeling import pipeline, services
+    from labeling.models import Challenge
+
+    existing = Challenge.objects.filter(course=course, slug=slug).first()
+    if existing is not None:
+        return existing
+    folder = seed_dir()
+    challenge = services.create_challenge(
+        course,
+        slug=slug,
+        title=SEED_TITLE,
+        inputs=[("raw_data.csv", (folder / "raw_data.csv").read_bytes())],
+        gold=(folder / "ground_truth.csv").read_bytes(),
+        key_columns="attr_id,adj",
+        label_column="label",
+        output_filename="summarized_data.csv",
+        metric="accuracy",
+        public_fraction=0.5,
+        split_seed=0,
+        instructions=INSTRUCTIONS + "\nThis is the course's own batch: 440 questions have a gold label.\n",
+        time_limit_s=60,
+        memory_limit_mb=1024,
     )
     for name, filename in REFERENCE_SOLUTIONS:
         submission = services.add_benchmark(challenge, name, (REFERENCE_DIR / filename).read_bytes(), filename)

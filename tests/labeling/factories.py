@@ -8,12 +8,11 @@ LABELING_SEED_DIR (default labeling/seed/adjectives, in this repository) through
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 
 from django.utils import timezone
 
-from labeling import services, storage
+from labeling import demo_data, services, storage
 from labeling.models import Status, Submission, SubmissionEvent
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +33,7 @@ pd.DataFrame(rows).to_csv("summarized_data.csv", index=False)
 
 
 def seed_dir() -> Path:
-    path = Path(os.environ.get("LABELING_SEED_DIR") or REPO / "labeling" / "seed" / "adjectives")
+    path = demo_data.seed_dir()
     for name in ("raw_data.csv", "ground_truth.csv"):
         if not (path / name).is_file():
             raise RuntimeError(

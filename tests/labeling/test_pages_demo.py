@@ -54,3 +54,18 @@ def test_the_demo_board_is_populated_through_the_sandbox(demo_people, client_for
         .content.decode()
     )
     assert "Dawid-Skene EM" in body and ">you<" in body
+
+
+def test_the_demo_has_the_courses_real_challenge_with_the_references_on_its_board(demo_people, client_for):
+    from labeling.demo_data import SEED_SLUG, SEED_TITLE
+
+    course, people = demo_people
+    simulated = demo.seed(course, people)
+    real = course.challenges.get(slug=SEED_SLUG)
+    assert real.title == SEED_TITLE == "Adjectives and Attribute Matching" and real.gold_rows == 440
+    assert (real.opens_at, real.closes_at) == (simulated.opens_at, simulated.closes_at)
+    rows = lb.build_board(real, lb.PUBLIC, per_page=100).rows
+    # The reference solutions' exact public scores on the real gold (tests/labeling/test_reference.py).
+    assert sorted((r.public_score for r in rows if r.is_benchmark), reverse=True) == [204 / 220, 202 / 220, 201 / 220]
+    index = client_for(people["students"][0]).get(reverse("labeling:index", args=[course.slug])).content.decode()
+    assert SEED_TITLE in index and simulated.title in index
