@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from courseproj.lib.sandbox_paths import closed_folder
 from labeling import sandbox
 from labeling.models import Status
 from tests.labeling.factories import STARTER_CODE, make_challenge, seed_files
@@ -278,6 +279,20 @@ class TestSupervision:
         assert len(outcome.log_tail) < 2 * sandbox.TAIL_BYTES + 200
 
 
+def _reachable_copy(source: Path, target: Path) -> Path:
+    """`source` copied to `target` as hard links where it can (fast, no space), folders mode 0755."""
+    skip = {".git", ".venv", "var", ".sandbox-runtime", "node_modules", "artifacts"}
+    target.mkdir(mode=0o755)
+    for entry in source.iterdir():
+        if entry.name in skip:
+            continue
+        subprocess.run(["cp", "-a", "-l", str(entry), str(target)], check=False, capture_output=True)
+        if not (target / entry.name).exists():
+            subprocess.run(["cp", "-a", str(entry), str(target)], check=True)
+    subprocess.run(["find", str(target), "-type", "d", "-exec", "chmod", "go+rx", "{}", "+"], check=True)
+    return target
+
+
 def test_a_non_root_worker_runs_code_the_same_way(sandbox_tools):
     """A production worker is an ordinary user: no setpriv, the sandbox runs as that user, same limits.
     The worker here is the project's code run as uid 4242 (when the tests run as root) with the
@@ -287,13 +302,20 @@ def test_a_non_root_worker_runs_code_the_same_way(sandbox_tools):
     runtime = sandbox_tools.runtime.root
     var = Path(tempfile.mkdtemp(prefix="cp-scorer-nonroot-"))
     try:
-        os.chown(var, uid, uid)
+        os.chmod(var, 0o755)
         site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+        repo = REPO
+        if closed_folder(REPO, uid, uid, read=False) or closed_folder(site, uid, uid, read=False):
+            # A checkout in a private folder (as in CI): that user reaches a linked copy of it instead.
+            repo, site = _reachable_copy(REPO, var / "app"), _reachable_copy(site, var / "site-packages")
+        var = var / "var"
+        var.mkdir()
+        os.chown(var, uid, uid)
         env = {
             "PATH": "/usr/bin:/bin",
             "LD_LIBRARY_PATH": str(runtime / "base" / "lib"),
             "PYTHONHOME": str(runtime / "base"),
-            "PYTHONPATH": f"{site}:{REPO}",
+            "PYTHONPATH": f"{site}:{repo}",
             "DJANGO_SETTINGS_MODULE": "courseproj.settings",
             "COURSEPROJ_VAR_DIR": str(var),
             "SANDBOX_RUNTIME_DIR": str(settings.SANDBOX_RUNTIME_DIR),
@@ -302,12 +324,12 @@ def test_a_non_root_worker_runs_code_the_same_way(sandbox_tools):
         python = str(runtime / "base" / sandbox_tools.runtime.manifest["python_bin"])
         command = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if IS_ROOT else []
         command += [python]
-        command += [str(REPO / "tests" / "labeling" / "nonroot_probe.py"), "2"]
+        command += [str(repo / "tests" / "labeling" / "nonroot_probe.py"), "2"]
         done = subprocess.run(command, env=env, cwd=var, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-3000:]
         report = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
-        shutil.rmtree(var, ignore_errors=True)
+        shutil.rmtree(var.parent if var.name == "var" else var, ignore_errors=True)
     assert (report["worker_uid"], report["setpriv"]) == (uid, None)
     identity = report["identity"]
     assert identity["exit_code"] == 0 and identity["setup_error"] is None, identity
