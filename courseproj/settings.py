@@ -135,7 +135,6 @@ elif not THROTTLE_CACHE_URL:
 else:
     raise ImproperlyConfigured(f"THROTTLE_CACHE_URL must be empty or redis://…, got {THROTTLE_CACHE_URL!r}")
 RATELIMIT_USE_CACHE = "throttle"
-RATELIMIT_IP_META_KEY = "courseproj.lib.clientip.client_ip"
 # django-ratelimit knows neither Django's own RedisCache (atomic INCR) nor accepts the database
 # table (shared, but its increment is a read then a write: a burst in parallel may slip a few
 # extra tries; docs/decisions.md).

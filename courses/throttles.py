@@ -11,6 +11,8 @@ from django_ratelimit.core import get_usage
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
+from courseproj.lib.clientip import client_ip
+
 GROUP = "join-code"
 
 
@@ -18,8 +20,12 @@ def _account(group, request) -> str:
     return str(request.user.pk)
 
 
+def _address(group, request) -> str:
+    return client_ip(request) or "unknown"
+
+
 def _counters(request) -> list[tuple[str, object, int]]:
-    counters = [("address", "ip", settings.JOIN_CODE_ADDRESS_FAILURE_LIMIT)]
+    counters = [("address", _address, settings.JOIN_CODE_ADDRESS_FAILURE_LIMIT)]
     if request.user.is_authenticated:
         counters.append(("account", _account, settings.JOIN_CODE_FAILURE_LIMIT))
     return counters
@@ -36,7 +42,8 @@ def join_code_wait(request) -> int | None:
     for name, key, limit in _counters(request):
         usage = _usage(request, name, key, limit, increment=False)
         if usage is not None and usage["count"] >= limit:
-            waits.append(max(1, usage["time_left"]))
+            # time_left counts to the window's last whole second; the next one starts a new window.
+            waits.append(usage["time_left"] + 1)
     return max(waits) if waits else None
 
 
