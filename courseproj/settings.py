@@ -124,7 +124,7 @@ else:
     raise ImproperlyConfigured(f"CACHE_URL must be empty, redis://… or dummy://, got {CACHE_URL!r}")
 CACHES = {"default": _cache}
 
-# Throttle counters (join codes, the API's throttles) must be shared by every web process:
+# Join-code counters (pages and API) must be shared by every web process:
 # THROTTLE_CACHE_URL (redis://…), else CACHE_URL when it is Redis, else a table in the database
 # (`manage.py createcachetable`). Log-in failures are rows of django-axes in the database.
 THROTTLE_CACHE_URL = env_str("THROTTLE_CACHE_URL") or (CACHE_URL if CACHE_URL.startswith(("redis", "unix")) else "")
@@ -135,10 +135,8 @@ elif not THROTTLE_CACHE_URL:
 else:
     raise ImproperlyConfigured(f"THROTTLE_CACHE_URL must be empty or redis://…, got {THROTTLE_CACHE_URL!r}")
 RATELIMIT_USE_CACHE = "throttle"
-# django-ratelimit knows neither Django's own RedisCache (atomic INCR) nor accepts the database
-# table (shared, but its increment is a read then a write: a burst in parallel may slip a few
-# extra tries; docs/decisions.md).
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
+# (The database table's increment is a read then a write: a parallel burst may slip a few extra
+# tries; Redis's is atomic. docs/decisions.md)
 # Proxies in front of gunicorn that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 

@@ -112,6 +112,32 @@ class TestSignup:
         assert client.post(reverse("signup"), data, REMOTE_ADDR="192.0.2.5").status_code == 302
 
 
+class TestOnRedis:
+    """The same limit with the counters in Redis (THROTTLE_CACHE_URL), as a deployment at scale has them."""
+
+    @pytest.fixture
+    def redis_throttle(self, settings):
+        from django.core.cache import caches
+
+        from tests.services import redis_server
+
+        with redis_server() as url:
+            settings.CACHES = {
+                **settings.CACHES,
+                "throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url},
+            }
+            caches["throttle"].clear()
+            yield caches["throttle"]
+            caches["throttle"].clear()
+
+    def test_the_sixth_wrong_code_gets_429(self, people, client_for, redis_throttle):
+        client = client_for(make_user("nora@example.com"))
+        for n in range(5):
+            assert join_page(client, f"WRONG{n:03d}").status_code == 400, n
+        assert join_page(client, people.course.join_code).status_code == 429
+        assert "RedisCache" in type(redis_throttle).__name__
+
+
 class TestWindowEnd:
     def test_a_right_code_works_once_the_window_is_over(self, people, client_for, settings):
         settings.JOIN_CODE_WINDOW_SECONDS = 3
