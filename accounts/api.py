@@ -13,7 +13,10 @@ class ObtainToken(ObtainAuthToken):
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses={200: OpenApiResponse(description='`{"token": …}`'), 429: OpenApiResponse(description="locked")},
+        responses={
+            200: AuthTokenSerializer,
+            429: OpenApiResponse(description="Too many failed log-ins for the account or the address: `Retry-After`"),
+        },
     )
     def post(self, request, *args, **kwargs):
         try:

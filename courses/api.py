@@ -56,7 +56,8 @@ class JoinCourse(APIView):
     throttle_classes = [JoinCodeThrottle]
 
     @extend_schema(
-        request=JoinSerializer, responses={201: CourseSerializer, 429: OpenApiResponse(description="throttled")}
+        request=JoinSerializer,
+        responses={201: CourseSerializer, 429: OpenApiResponse(description="Too many wrong join codes: `Retry-After`")},
     )
     def post(self, request):
         serializer = JoinSerializer(data=request.data)
