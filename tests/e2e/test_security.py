@@ -95,3 +95,16 @@ def test_the_violation_detector_reports_an_inline_script(people, open_as, csp_vi
     assert page.evaluate("() => window.ran") is None
     assert any("script-src" in v for v in csp_violations), csp_violations
     csp_violations.clear()  # seen: this test passes
+
+
+def test_the_admin_works_under_the_policy(people, open_as, shots):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root@example.com", "root@example.com", PASSWORD)
+    page = open_as(root, "/admin/")
+    expect(page.get_by_role("link", name="Courses").first).to_be_visible()
+    page.goto(f"/admin/courses/course/{people.course.pk}/change/")
+    expect(page.locator("#id_title")).to_have_value(people.course.title)
+    page.goto("/admin/axes/accessattempt/")
+    expect(page.locator("#content h1")).to_be_visible()
+    shots(page, "admin-access-attempts")
