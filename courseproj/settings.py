@@ -259,7 +259,7 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # in this order: accounts.lockout reads them so
 AXES_HANDLER = "accounts.lockout.AccountAndAddressHandler"
 AXES_USERNAME_CALLABLE = "accounts.lockout.login_name"
 AXES_CLIENT_IP_CALLABLE = "courseproj.lib.clientip.client_ip"
