@@ -8,25 +8,36 @@ from rest_framework.authtoken.models import Token
 
 from accounts import services
 from accounts.forms import ProfileForm, SignupForm
+from courses.services import UNKNOWN_JOIN_CODE
+from courses.throttles import join_code_wait, record_wrong_join_code, wait_message
 
 
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
+    wait = join_code_wait(request) if request.method == "POST" and request.POST.get("join_code") else None
+    if wait is not None:
+        form.add_error(None, wait_message(wait))
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = services.sign_up(
                 data["email"], data["password1"], data["first_name"], data["last_name"], data["join_code"]
             )
         except ValidationError as exc:
+            if exc.code == UNKNOWN_JOIN_CODE:
+                record_wrong_join_code(request)
             form.add_error("join_code", exc.messages[0])
         else:
             login(request, user, backend="accounts.backends.EmailOrUsernameBackend")
             messages.success(request, "Welcome! Your account is ready.")
             return redirect("home")
-    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+    status = 429 if wait is not None else 400 if form.errors else 200
+    response = render(request, "registration/signup.html", {"form": form}, status=status)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @login_required

@@ -4,9 +4,11 @@ With no variables set, the service runs embedded: SQLite and Kombu's filesystem 
 under var/, uploads under var/data, e-mail printed to the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from courseproj.lib.env import env_bool, env_int, env_list, env_str
@@ -39,6 +41,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "accounts",
     "courses",
     "teams",
@@ -48,6 +52,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the flag a refused log-in leaves on the request (docs/security.md).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "courseproj.urls"
@@ -71,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "courses.context_processors.courses_nav",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -116,13 +125,29 @@ else:
     raise ImproperlyConfigured(f"CACHE_URL must be empty, redis://… or dummy://, got {CACHE_URL!r}")
 CACHES = {"default": _cache}
 
+# Join-code counters (pages and API) must be shared by every web process:
+# THROTTLE_CACHE_URL (redis://…), else CACHE_URL when it is Redis, else a table in the database
+# (`manage.py createcachetable`). Log-in failures are rows of django-axes in the database.
+THROTTLE_CACHE_URL = env_str("THROTTLE_CACHE_URL") or (CACHE_URL if CACHE_URL.startswith(("redis", "unix")) else "")
+if THROTTLE_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES["throttle"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": THROTTLE_CACHE_URL}
+elif not THROTTLE_CACHE_URL:
+    CACHES["throttle"] = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "courseproj_throttle"}
+else:
+    raise ImproperlyConfigured(f"THROTTLE_CACHE_URL must be empty or redis://…, got {THROTTLE_CACHE_URL!r}")
+RATELIMIT_USE_CACHE = "throttle"
+# (The database table's increment is a read then a write: a parallel burst may slip a few extra
+# tries; Redis's is atomic. docs/decisions.md)
+# Proxies in front of gunicorn that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailOrUsernameBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -219,6 +244,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "courseproj API",
@@ -229,6 +255,73 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# Brute-force limits (docs/security.md). Log-ins (the form, the API token, the admin): django-axes
+# counts failures per account and per address in the database; at the limit that account or
+# address is refused until LOGIN_LOCKOUT_MINUTES after its last failure.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # in this order: accounts.lockout reads them so
+AXES_HANDLER = "accounts.lockout.AccountAndAddressHandler"
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_name"
+AXES_CLIENT_IP_CALLABLE = "courseproj.lib.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the end shown to the person stays true
+AXES_DISABLE_ACCESS_LOG = True
+# Wrong join codes (the join page, sign-up, the API): per account and per address in a window.
+JOIN_CODE_FAILURE_LIMIT = env_int("JOIN_CODE_FAILURE_LIMIT", 5)
+JOIN_CODE_ADDRESS_FAILURE_LIMIT = env_int("JOIN_CODE_ADDRESS_FAILURE_LIMIT", 20)
+JOIN_CODE_WINDOW_SECONDS = 60 * env_int("JOIN_CODE_WINDOW_MINUTES", 15)
+
+# Content-Security-Policy: only this site's own files, no inline code but a script with this
+# response's nonce, no eval (htmx runs with allowEval off), no framing, forms post here only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Permissions-Policy: every powerful feature the site never uses, denied to it and to any frame.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "web-share",
+        "xr-spatial-tracking",
+    )
 }
 
 # Production hardening, on whenever DEBUG is off (python manage.py check --deploy passes).

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from accounts.api import ObtainToken
 from courses import api as courses_api
 from courses import views as courses_views
 
@@ -31,7 +31,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("courses/<slug:course_slug>/", include(course_pages)),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/courses/", courses_api.CourseList.as_view(), name="api-course-list"),
     path("api/courses/join/", courses_api.JoinCourse.as_view(), name="api-course-join"),
     path("api/courses/<slug:course_slug>/", include(course_api)),

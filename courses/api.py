@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.parsers import MultiPartParser
@@ -17,6 +17,7 @@ from courses.serializers import (
     RosterImportSerializer,
     RosterResultSerializer,
 )
+from courses.throttles import JoinCodeThrottle, record_wrong_join_code
 
 
 class CourseList(generics.ListAPIView):
@@ -52,13 +53,20 @@ class CourseDetail(generics.RetrieveUpdateAPIView):
 
 
 class JoinCourse(APIView):
-    @extend_schema(request=JoinSerializer, responses={201: CourseSerializer})
+    throttle_classes = [JoinCodeThrottle]
+
+    @extend_schema(
+        request=JoinSerializer,
+        responses={201: CourseSerializer, 429: OpenApiResponse(description="Too many wrong join codes: `Retry-After`")},
+    )
     def post(self, request):
         serializer = JoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             membership = services.join_course(request.user, serializer.validated_data["code"])
         except ValidationError as exc:
+            if exc.code == services.UNKNOWN_JOIN_CODE:
+                record_wrong_join_code(request)
             raise APIValidationError({"code": exc.messages}) from None
         data = CourseSerializer(membership.course, context={"roles": {membership.course_id: membership.role}}).data
         return Response(data, status=status.HTTP_201_CREATED)

@@ -36,12 +36,15 @@ def create_course(slug: str, title: str, *, instructor=None, **fields) -> Course
     return course
 
 
+UNKNOWN_JOIN_CODE = "unknown_join_code"  # the error a guess gets: the join throttles count it
+
+
 def join_course(user, code: str) -> Membership:
     """A user joins a course as a student with its join code."""
     code = (code or "").strip().upper()
     course = Course.objects.filter(join_code=code).first()
     if course is None:
-        raise ValidationError("No course has this join code. Check it with your instructor.")
+        raise ValidationError("No course has this join code. Check it with your instructor.", code=UNKNOWN_JOIN_CODE)
     if Membership.objects.filter(course=course, user=user).exists():
         raise ValidationError(f"You are already a member of {course.title}.")
     try:

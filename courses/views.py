@@ -9,6 +9,7 @@ from courses.forms import CourseSettingsForm, JoinCourseForm, MemberRoleForm, Ro
 from courses.home_cards import home_cards
 from courses.models import Course, Membership, Role, WorkerHeartbeat
 from courses.permissions import course_instructor, course_member, course_staff
+from courses.throttles import join_code_wait, record_wrong_join_code, wait_message
 
 
 def home(request):
@@ -27,16 +28,24 @@ def home(request):
 @login_required
 def join(request):
     form = JoinCourseForm(request.POST or None, initial={"code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
+    wait = join_code_wait(request) if request.method == "POST" else None
+    if wait is not None:
+        form.add_error(None, wait_message(wait))
+    elif request.method == "POST" and form.is_valid():
         try:
             membership = services.join_course(request.user, form.cleaned_data["code"])
         except ValidationError as exc:
+            if exc.code == services.UNKNOWN_JOIN_CODE:
+                record_wrong_join_code(request)
             form.add_error("code", exc.messages[0])
         else:
             messages.success(request, f"Welcome to {membership.course.title}!")
             return redirect("courses:home", membership.course.slug)
-    status = 400 if form.errors else 200
-    return render(request, "courses/join.html", {"form": form}, status=status)
+    status = 429 if wait is not None else 400 if form.errors else 200
+    response = render(request, "courses/join.html", {"form": form}, status=status)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @course_member

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from labeling import services
-from labeling.models import Challenge, ChallengeInput, Hint, HintReveal, Submission, SubmissionEvent
+from labeling.models import Challenge, ChallengeInput, Hint, HintReveal, ScorerProblem, Submission, SubmissionEvent
 
 
 class ChallengeInputInline(admin.TabularInline):
@@ -103,6 +103,19 @@ class SubmissionEventAdmin(admin.ModelAdmin):
     search_fields = ["submission__participant", "actor__email", "note"]
     list_filter = ["to_status", "submission__challenge"]
     readonly_fields = ["submission", "from_status", "to_status", "actor", "at", "note"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ScorerProblem)
+class ScorerProblemAdmin(admin.ModelAdmin):
+    """What a worker reported it cannot do; deleting a row hides the banner until it reports again."""
+
+    list_display = ["worker", "problem", "first_seen", "last_seen"]
+    list_filter = ["first_seen"]
+    search_fields = ["worker", "problem"]
+    readonly_fields = ["worker", "problem", "first_seen", "last_seen"]
 
     def has_add_permission(self, request):
         return False

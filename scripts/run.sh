@@ -11,6 +11,7 @@ bash scripts/ensure_sandbox.sh || echo "warning: bubblewrap is missing; challeng
 if [ -f scripts/build_sandbox_runtime.sh ]; then bash scripts/build_sandbox_runtime.sh; fi
 
 $PY manage.py migrate --noinput
+$PY manage.py createcachetable  # the throttle counters' table when no Redis is configured (docs/security.md)
 $PY manage.py collectstatic --noinput -v0
 logins=$($PY manage.py seed_demo)
 

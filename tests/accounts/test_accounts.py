@@ -71,13 +71,17 @@ class TestPasswordReset:
         response = client.get(path, follow=True)
         set_url = response.redirect_chain[-1][0]
         client.post(set_url, {"new_password1": "brand-new-phrase-7", "new_password2": "brand-new-phrase-7"})
-        assert client.login(username="kim@example.com", password="brand-new-phrase-7")
+        client.logout()
+        response = client.post(reverse("login"), {"username": "kim@example.com", "password": "brand-new-phrase-7"})
+        assert response.status_code == 302  # logged in with the new password
 
     def test_change_password_when_logged_in(self, client):
         client.force_login(make_user("kim@example.com"))
         data = {"old_password": PASSWORD, "new_password1": "brand-new-phrase-7", "new_password2": "brand-new-phrase-7"}
         assert client.post(reverse("password_change"), data).status_code == 302
-        assert client.login(username="kim@example.com", password="brand-new-phrase-7")
+        client.logout()
+        response = client.post(reverse("login"), {"username": "kim@example.com", "password": "brand-new-phrase-7"})
+        assert response.status_code == 302  # logged in with the new password
 
 
 class TestProfileAndToken:

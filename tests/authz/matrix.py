@@ -93,6 +93,10 @@ def build_url(route: str, kwargs: dict) -> str:
     return "/" + _CONVERTER.sub(sub, route)
 
 
+# Every answer of the site, whatever its status, carries these (django-csp, django-permissions-policy).
+SECURITY_HEADERS = ("Content-Security-Policy", "Permissions-Policy")
+
+
 class Caller:
     """Sends one request as a persona and rolls back whatever it changed."""
 
@@ -116,6 +120,7 @@ class Caller:
                 api.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
             self.clients[name, False], self.clients[name, True] = page, api
         self.errors: list[str] = []
+        self.unprotected: list[str] = []  # answers without the site's content and permissions policies
 
     def status(self, persona: str, method: str, url: str, api: bool) -> int:
         client = self.clients[persona, api]
@@ -131,6 +136,8 @@ class Caller:
             response = getattr(client, method.lower())(url, **kwargs)
             if response.status_code >= 500 and getattr(response, "exc_info", None):
                 self.errors.append(f"{method} {url} as {persona}: {response.exc_info[1]!r}")
+            if missing := [header for header in SECURITY_HEADERS if header not in response]:
+                self.unprotected.append(f"{method} {url} as {persona} ({response.status_code}): no {missing}")
             return response.status_code
         finally:
             transaction.savepoint_rollback(sid)

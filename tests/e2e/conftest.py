@@ -5,6 +5,8 @@ Once for the package: one gunicorn and one browser; one Celery worker for each m
 needs scoring (stopped after it, so it never takes jobs meant for other tests' workers).
 Per test: a fresh browser context per person (`open_as(user)`), screenshots under
 artifacts/screenshots/<flow>/, and a check that the server answered no request with a 5xx.
+The pages run under the site's enforced Content-Security-Policy: a test fails on any violation
+the browser reports (a `securitypolicyviolation` event or a "Refused to …" console error).
 Tests here must be marked `@pytest.mark.django_db(transaction=True)`: the server and the worker
 are other processes and only see committed rows.
 """
@@ -221,18 +223,50 @@ def shots(request) -> Screens:
     return Screens(re.sub(r"[^A-Za-z0-9_.-]+", "-", flow))
 
 
+# Runs in every page before its own scripts (Playwright injects it past the page's CSP).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"}`
+    + ` in ${e.documentURI} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`);
+});
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation:") or ("Content Security Policy" in text and "Refused to" in text)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail the test itself (not its teardown) when a page reported a CSP violation while it ran."""
+    result = yield
+    violations = getattr(item, "csp_violations", [])
+    if violations:
+        raise AssertionError("The Content-Security-Policy was violated:\n" + "\n".join(violations))
+    return result
+
+
 @pytest.fixture
-def open_as(browser, e2e_server):
+def csp_violations(request) -> list[str]:
+    """What the pages of this test reported as CSP violations (the test fails if any remain)."""
+    request.node.csp_violations = []
+    return request.node.csp_violations
+
+
+@pytest.fixture
+def open_as(browser, e2e_server, csp_violations):
     """`open_as(user)` → a Playwright page in its own browser context, logged in as `user` (None: anonymous)."""
     contexts = []
 
     def make(user=None, path: str = "/"):
         context = browser.new_context(base_url=e2e_server.url, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         if user is not None:
             context.add_cookies([session_cookie(user, e2e_server.url)])
         contexts.append(context)
         page = context.new_page()
+        page.on("console", lambda m: csp_violations.append(m.text) if is_csp_violation(m.text) else None)
         page.goto(path)
         return page
 
