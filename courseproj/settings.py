@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "teams",
     "proposals",
     "labeling",
+    "grading",
 ]
 
 MIDDLEWARE = [
