@@ -11,6 +11,7 @@ course_pages = [
     path("", include("teams.urls")),
     path("", include("proposals.urls")),
     path("", include("labeling.urls")),
+    path("", include("grading.urls")),
 ]
 
 course_api = [
