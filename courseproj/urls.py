@@ -22,6 +22,7 @@ course_api = [
     path("", include("teams.api_urls")),
     path("", include("proposals.api_urls")),
     path("", include("labeling.api_urls")),
+    path("", include("grading.api_urls")),
 ]
 
 urlpatterns = [
