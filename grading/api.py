@@ -252,13 +252,13 @@ class GradeExport(APIView):
     permission_classes = [CourseStaff]
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["canvas", "moodle"], description="default canvas")],
+        parameters=[OpenApiParameter("lms", str, enum=["canvas", "moodle"], description="default canvas")],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request, course_slug):
-        kind = request.query_params.get("format", "canvas")
+        kind = request.query_params.get("lms", "canvas")
         if kind not in ("canvas", "moodle"):
-            raise APIValidationError({"format": ["Use canvas or moodle."]})
+            raise APIValidationError({"lms": ["Use canvas or moodle."]})
         course = request.course_access.course
         sheet = build_sheet(course)
         text = lms.canvas_csv(sheet) if kind == "canvas" else lms.moodle_csv(sheet)
