@@ -31,6 +31,8 @@ def require_rater(access: CourseAccess):
     team = team_of(access.user, access.course)
     if team is None:
         raise PermissionDenied("You are not in a team, so there is nobody to rate.")
+    if team.memberships.count() < 2:
+        raise PermissionDenied("Your team has no other member, so there is nobody to rate.")
     return team
 
 

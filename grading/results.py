@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from grading.factors import FlagKind, MemberResult, display_factor, team_results
 from grading.models import Dimension, Evaluation, EvaluationResponse, GradingPolicy, Rating
-from teams.models import Team, TeamMembership
+from teams.models import Team, TeamMembership  # noqa: F401 (Team: TeamRow's type)
 
 
 @dataclass
@@ -56,7 +56,9 @@ def _named(flag, users: dict):
 
 def evaluation_results(evaluation: Evaluation, policy: GradingPolicy, *, raw: bool = False) -> list[TeamRow]:
     """Every team of the course with its members' means, factors and flags (a fixed number of queries)."""
-    teams = list(Team.objects.filter(course=evaluation.course).order_by("name"))
+    from grading.services import rated_teams
+
+    teams = list(rated_teams(evaluation.course).order_by("name"))
     memberships = TeamMembership.objects.filter(team__in=teams).select_related("user").order_by("user__last_name")
     members: dict[int, list] = defaultdict(list)
     for m in memberships:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -188,13 +189,18 @@ def answer_evaluation(
 # ---------------------------------------------------------------- reminders
 
 
+def rated_teams(course: Course):
+    """The teams a peer evaluation covers: two or more members (a team of one has nobody to rate)."""
+    return Team.objects.filter(course=course).annotate(size=Count("memberships")).filter(size__gte=2)
+
+
 def students_yet_to_answer(evaluation: Evaluation):
-    """Students in a team of the course who have not answered the evaluation."""
+    """Students in a rated team of the course who have not answered the evaluation."""
     return (
         User.objects.filter(
             memberships__course=evaluation.course,
             memberships__role=Role.STUDENT,
-            team_memberships__course=evaluation.course,
+            team_memberships__team__in=rated_teams(evaluation.course),
         )
         .exclude(pk__in=EvaluationResponse.objects.filter(evaluation=evaluation).values("rater"))
         .distinct()
