@@ -159,3 +159,11 @@ class TestApi:
         assert staff.get(f"{base}/grades/export/?lms=xls").status_code == 400
         rows = staff.get(f"{base}/grades/").json()
         assert {r["email"] for r in rows} >= {"mia@example.com", "tess@example.com"}
+
+
+class TestHomeCard:
+    def test_the_course_home_shows_the_open_evaluation(self, trio, open_evaluation, client_for):
+        home = f"/courses/{trio.course.slug}/"
+        assert "Rate your team" in client_for(trio.member).get(home).content.decode()
+        staff = client_for(trio.instructor).get(home).content.decode()
+        assert "<strong>3</strong> students yet to answer" in staff  # Otto has no team
