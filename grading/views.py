@@ -178,8 +178,8 @@ def evaluation_feedback(request, access, pk):
 
 @course_staff
 def grade_sheet(request, access):
-    sheet = build_sheet(access.course)
     policy = services.grading_policy(access.course)
+    sheet = build_sheet(access.course, policy)
     context = {"sheet": sheet, "policy": policy, "item_form": GradeItemForm()}
     return render(request, "grading/sheet.html", context)
 

@@ -1,9 +1,16 @@
 """The pages and the API of peer evaluation and grades, per role."""
 
+import datetime
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from grading import services
 from grading.models import Dimension, EvaluationResponse
+from teams import services as teams
+from teams.models import TeamMembership
+from tests.conftest import enroll, make_user
 from tests.grading.conftest import scores_for
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +174,31 @@ class TestHomeCard:
         assert "Rate your team" in client_for(trio.member).get(home).content.decode()
         staff = client_for(trio.instructor).get(home).content.decode()
         assert "<strong>3</strong> students yet to answer" in staff  # Otto has no team
+
+
+class TestQueryCounts:
+    def count(self, client, url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def test_the_sheet_and_the_results_do_not_grow_with_the_course(self, answered, client_for):
+        trio, evaluation = answered
+        services.close_evaluation(evaluation)  # the sheet then applies its factors
+        services.grading_policy(trio.course)  # made on first use: not part of what is counted
+        client = client_for(trio.instructor)
+        slug = trio.course.slug
+        urls = [f"/courses/{slug}/grades/", f"/courses/{slug}/evaluations/{evaluation.pk}/results/",
+                f"/courses/{slug}/grades/export/canvas.csv"]  # fmt: skip
+        before = [self.count(client, u) for u in urls]
+        for i in range(4):
+            a = enroll(make_user(f"a{i}@example.com", f"A{i} Student"), trio.course)
+            b = enroll(make_user(f"b{i}@example.com", f"B{i} Student"), trio.course)
+            team = teams.create_team(trio.course, a, name=f"Team {i}", idea="An idea.")
+            TeamMembership.objects.create(team=team, user=b, course=trio.course)
+            during = evaluation.opens_at + datetime.timedelta(minutes=1)
+            services.answer_evaluation(
+                evaluation, a, team, scores_for(services.team_users(team), lambda u: 3), now=during
+            )
+        after = [self.count(client, u) for u in urls]
+        assert after == before
