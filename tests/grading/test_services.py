@@ -135,3 +135,11 @@ class TestResultsAndRelease:
         assert feedback.team_comments == ["Thanks all.", "We shipped it."]
         assert not any("CONFIDENTIAL" in c for c in feedback.team_comments)
         assert Notification.objects.filter(verb="evaluation_released", user=trio.teammate).exists()
+
+
+class TestTask:
+    def test_the_beat_task_calls_the_service_and_is_safe_to_run_twice(self, trio, open_evaluation):
+        from grading.tasks import send_evaluation_reminders
+
+        assert send_evaluation_reminders() == 3
+        assert send_evaluation_reminders() == 0
