@@ -106,12 +106,6 @@ def release_evaluation(evaluation: Evaluation, now: datetime.datetime | None = N
     return evaluation
 
 
-def unrelease_evaluation(evaluation: Evaluation) -> Evaluation:
-    Evaluation.objects.filter(pk=evaluation.pk).update(released_at=None)
-    evaluation.released_at = None
-    return evaluation
-
-
 # ---------------------------------------------------------------- answers
 
 
