@@ -143,7 +143,10 @@ def _canvas_name(value: str) -> str:
 
 def _read_row(kind: str, raw: dict) -> tuple[dict, str | None]:
     """The row's fields in our terms, or an error (without the line number)."""
-    get = lambda key: (raw.get(key) or "").strip()  # noqa: E731
+
+    def get(key: str) -> str:
+        return (raw.get(key) or "").strip()
+
     if kind == CANVAS:
         email = get("email") or get("e-mail")
         login = get("sis login id")

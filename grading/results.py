@@ -44,7 +44,10 @@ def _ratings_by_team(evaluation: Evaluation) -> dict[int, dict[int, dict[int, di
 
 def _named(flag, users: dict):
     """The flag's rule with people's names for the page (members are ids in grading.factors)."""
-    who = lambda uid: users[uid].get_full_name() or users[uid].email  # noqa: E731
+
+    def who(uid) -> str:
+        return users[uid].get_full_name() or users[uid].email
+
     extra = ""
     if flag.kind == FlagKind.SPLIT:
         extra = " — " + " vs. ".join(", ".join(who(u) for u in camp) for camp in flag.camps)
