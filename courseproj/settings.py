@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "teams",
     "proposals",
     "labeling",
+    "grading",
 ]
 
 MIDDLEWARE = [
@@ -227,12 +228,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each app adds its periodic jobs here (teams: deadline locking, proposals: reminders,
-# labeling: the sweeper).
+# labeling: the sweeper, grading: evaluation reminders).
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "courses.tasks.record_heartbeat", "schedule": 60.0},
     "lock-teams-at-deadline": {"task": "teams.tasks.lock_teams_past_deadline", "schedule": 300.0},
     "weekly-update-reminders": {"task": "proposals.tasks.send_update_reminders", "schedule": 900.0},
     "sweep-submissions": {"task": "labeling.tasks.sweep_submissions", "schedule": 30.0},
+    "peer-evaluation-reminders": {"task": "grading.tasks.send_evaluation_reminders", "schedule": 900.0},
 }
 
 REST_FRAMEWORK = {

@@ -11,6 +11,7 @@ course_pages = [
     path("", include("teams.urls")),
     path("", include("proposals.urls")),
     path("", include("labeling.urls")),
+    path("", include("grading.urls")),
 ]
 
 course_api = [
@@ -21,6 +22,7 @@ course_api = [
     path("", include("teams.api_urls")),
     path("", include("proposals.api_urls")),
     path("", include("labeling.api_urls")),
+    path("", include("grading.api_urls")),
 ]
 
 urlpatterns = [

@@ -11,7 +11,7 @@ from courses.models import Course, Membership, Role
 
 DEMO_SLUG = "ml-bootcamp"
 DEMO_PASSWORD = "demo-password-2026"
-APP_SEEDERS = ["teams.demo.seed", "proposals.demo.seed", "labeling.demo.seed"]
+APP_SEEDERS = ["teams.demo.seed", "proposals.demo.seed", "labeling.demo.seed", "grading.demo.seed"]
 
 STUDENT_NAMES = [
     "Amara Okafor", "Ben Carter", "Chen Wei", "Dana Levi", "Elif Yilmaz", "Farid Haddad",

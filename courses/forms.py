@@ -34,7 +34,11 @@ class CourseSettingsForm(forms.ModelForm):
 
 
 class RosterUploadForm(forms.Form):
-    file = forms.FileField(label="Roster CSV", help_text="Columns: email, name, role (instructor, ta or student).")
+    file = forms.FileField(
+        label="Roster CSV",
+        help_text="Columns: email, name, role (instructor, ta or student), optionally sis_id and section; "
+        "or a Canvas gradebook export, or a Moodle participants export.",
+    )
 
 
 class MemberRoleForm(forms.ModelForm):

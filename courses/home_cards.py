@@ -10,6 +10,7 @@ HOME_CARDS = [
     "teams.summary.home_card",
     "proposals.summary.home_card",
     "labeling.summary.home_card",
+    "grading.summary.home_card",
 ]
 
 

@@ -100,6 +100,10 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
+    # From an LMS roster (Canvas, Moodle): the institution's student id and the section or group.
+    sis_id = models.CharField("SIS id", max_length=100, blank=True)
+    section = models.CharField(max_length=100, blank=True)
+    lms_id = models.CharField("LMS user id", max_length=100, blank=True, help_text="Canvas's ID column.")
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-PROJECT_APPS = ("accounts", "courses", "teams", "proposals", "labeling")
+PROJECT_APPS = ("accounts", "courses", "teams", "proposals", "labeling", "grading")
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
 
 

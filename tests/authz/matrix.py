@@ -20,6 +20,8 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # (regular expression on the URL's name → the world object whose pk fills <int:pk>), first match wins.
 PK_RULES = [
+    (r"^grading:item$", "grade_item"),
+    (r"^grading:|^api-evaluation", "evaluation"),
     (r"request[-_]", "join_request"),
     (r"invitation[-_]", "invitation"),
     (r"plan", "plan"),

@@ -1,7 +1,8 @@
 """What people must never read, looked for in the body of every page and API response.
 
 The world holds marked secrets: a row of hidden gold, a hint not yet revealed, a member's code,
-another team's draft, a private score before the challenge closes. Every URL of the project is
+another team's draft, a private score before the challenge closes, a teammate's confidential
+peer-evaluation comment and a team comment not yet released. Every URL of the project is
 requested (GET) as each persona who must not see a secret, and its body must not contain it.
 """
 
@@ -12,10 +13,12 @@ import pytest
 from tests.authz.matrix import PERSONAS, Caller, project_routes, url_for, world_kwargs
 from tests.authz.world import (
     SECRET_CODE,
+    SECRET_CONFIDENTIAL,
     SECRET_DRAFT,
     SECRET_GOLD_KEY,
     SECRET_HINT,
     SECRET_PRIVATE_SCORE,
+    SECRET_TEAM_COMMENT,
     World,
 )
 
@@ -25,7 +28,10 @@ FORBIDDEN = {
     SECRET_GOLD_KEY: STUDENTS,
     SECRET_HINT: STUDENTS,
     SECRET_CODE: ("anon", "stranger", "outsider"),
-    SECRET_DRAFT: PERSONAS,  # drafts are the team's own (Olga's team is none of the personas')
+    SECRET_DRAFT: PERSONAS,
+    # Tess's confidential comment is for the staff only; her team comment only after release (not yet).
+    SECRET_CONFIDENTIAL: STUDENTS,
+    SECRET_TEAM_COMMENT: STUDENTS,  # drafts are the team's own (Olga's team is none of the personas')
     **dict.fromkeys((str(SECRET_PRIVATE_SCORE), f"{SECRET_PRIVATE_SCORE:.3f}", "87.65", "87.7"), STUDENTS),
 }
 
@@ -81,3 +87,15 @@ def test_the_markers_are_visible_to_those_who_may_see_them(people, client_for):
         f"/courses/{world.course.slug}/challenges/{world.challenge.slug}/submissions/{world.submission.pk}/code/"
     )
     assert SECRET_CODE in body(code)
+
+
+def test_the_staff_read_the_evaluation_comments_and_a_student_never_reads_ratings(people, client_for):
+    """The comment markers are visible to staff; a teammate's ratings of Mia (3s) are in no student's answer."""
+    world = World(people)
+    slug, pk = world.course.slug, world.evaluation.pk
+    staff = client_for(people.instructor).get(f"/courses/{slug}/evaluations/{pk}/results/").content.decode()
+    assert SECRET_CONFIDENTIAL in staff and SECRET_TEAM_COMMENT in staff
+    api = client_for(people.member).get(f"/api/courses/{slug}/evaluations/{pk}/answer/")
+    assert api.status_code == 200 and api.json()["answered"] is False and api.json()["ratings"] == []
+    feedback = client_for(people.member).get(f"/api/courses/{slug}/evaluations/{pk}/feedback/").json()
+    assert feedback == {"released": False, "peer_means": None, "peer_mean": None, "raters": 0, "team_comments": []}

@@ -1,7 +1,8 @@
 """One course with one of everything, made through each app's services, for the authorization matrix
 and the bad-input tests: the standard people (tests/conftest.py) plus a pending join request, an
 invitation, a board post, a placement plan, a submitted proposal with a review comment, a weekly
-update with a comment, and a challenge with an input, a hint and a scored submission."""
+update with a comment, a challenge with an input, a hint and a scored submission, an open peer
+evaluation the teammate has answered (with comments) and a staff-entered grade item."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import datetime
 from django.utils import timezone
 
 from courses.models import Role
+from grading import services as grading
+from grading.models import Dimension
 from labeling.models import Hint
 from proposals import services as proposals
 from teams import bulk
@@ -23,6 +26,8 @@ SECRET_HINT = "SECRET-HINT-NOT-YET-REVEALED"
 SECRET_CODE = "SECRET-CODE-OF-MIA"
 SECRET_DRAFT = "SECRET-DRAFT-OF-OLGA"
 SECRET_PRIVATE_SCORE = 0.8765
+SECRET_CONFIDENTIAL = "SECRET-CONFIDENTIAL-COMMENT-OF-TESS"
+SECRET_TEAM_COMMENT = "SECRET-TEAM-COMMENT-NOT-RELEASED"
 
 
 class World:
@@ -70,3 +75,19 @@ class World:
             private_score=SECRET_PRIVATE_SCORE,
             code=f"# {SECRET_CODE}\nprint('hello')\n".encode(),
         )
+
+        now = timezone.now()
+        self.evaluation = grading.create_evaluation(
+            course, title="Mid-project", opens_at=now - datetime.timedelta(days=1),
+            closes_at=now + datetime.timedelta(days=2), by=people.instructor,
+        )  # fmt: skip
+        members = grading.team_users(self.team)
+        grading.answer_evaluation(
+            self.evaluation, people.teammate, self.team,
+            {u.pk: dict.fromkeys(Dimension.values, 3 if u == people.member else 4) for u in members},
+            team_comment=SECRET_TEAM_COMMENT, confidential_comment=SECRET_CONFIDENTIAL,
+        )  # fmt: skip
+        self.grade_item = grading.create_grade_item(
+            course, name="Final demo", weight=20, max_points=50, team_component=True
+        )
+        grading.record_grades(self.grade_item, {people.member.pk: 41.5})

@@ -5,8 +5,9 @@ The world is written through the services (the one write path of pages and API),
 in each free-text field: names, course title, team name, idea and wishes, board post, request and
 invitation messages, the reason to work alone, proposal template, sections, comments and review,
 weekly updates and comments, challenge title and instructions, hints, benchmark names, submission
-file names and disqualification reasons. Escaped text (`&lt;script&gt;`) and Markdown sanitized by
-nh3 are fine; a `<script>` element, an event-handler attribute or a `javascript:` link is not.
+file names and disqualification reasons, peer-evaluation titles and comments, grade item names.
+Escaped text (`&lt;script&gt;`) and Markdown sanitized by nh3 are fine; a `<script>` element, an
+event-handler attribute or a `javascript:` link is not.
 """
 
 import logging
@@ -15,6 +16,8 @@ import re
 import pytest
 
 from courses.models import Role
+from grading import services as grading
+from grading.models import Dimension
 from labeling import services as labeling
 from labeling.models import Hint, Submission
 from proposals import services as proposals
@@ -87,6 +90,12 @@ class MarkupWorld:
         Submission.objects.filter(pk=sub.pk).update(original_filename=p[:200])  # as an upload could name it
         labeling.disqualify_submission(sub, people.instructor, reason=p[:300])
         self.challenge = challenge
+        # Grading: an evaluation's title, a student's team and confidential comments, a grade item's name.
+        ev = self.base.evaluation
+        grading.update_evaluation(ev, title="E " + p[:90], opens_at=ev.opens_at, closes_at=ev.closes_at)
+        scores = {u.pk: dict.fromkeys(Dimension.values, 4) for u in grading.team_users(self.base.team)}
+        grading.answer_evaluation(ev, people.member, self.base.team, scores, team_comment=p, confidential_comment=p)
+        grading.create_grade_item(course, name="G " + p[:90], weight=5, max_points=10, team_component=False)
 
 
 def live_markup(html: str) -> list[str]:

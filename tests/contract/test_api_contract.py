@@ -43,6 +43,7 @@ PK_RULES = [
     (r"/updates/\{(?:pk|id)\}", "update"),
     (r"/submissions/\{(?:pk|id)\}", "submission"),
     (r"/members/\{(?:pk|id)\}", "membership"),
+    (r"/evaluations/\{(?:pk|id)\}", "evaluation"),
 ]
 
 
