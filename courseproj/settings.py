@@ -160,6 +160,8 @@ SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 10)
 SCORING_STALE_SECONDS = env_int("SCORING_STALE_SECONDS", 120)  # running with no heartbeat this long: requeue
 SCORING_QUEUE_TIMEOUT_SECONDS = env_int("SCORING_QUEUE_TIMEOUT_SECONDS", 300)  # queued and never picked up
 SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3)
+# The fair queue (labeling/queue.py): a participant's claims this recent count against their turn.
+SCORING_FAIR_WINDOW_SECONDS = env_int("SCORING_FAIR_WINDOW_SECONDS", 3600)
 
 # E-mail: console unless EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
