@@ -170,3 +170,67 @@ def test_workers_claiming_at_once_take_distinct_submissions_in_fair_order(people
     assert Submission.objects.filter(status=Status.RUNNING, attempts=1).count() == len(subs)
     for sub in subs:
         assert sub.events.filter(to_status=Status.RUNNING).count() == 1
+
+
+@pytest.mark.django_db
+class TestQueueOnPagesAndApi:
+    @pytest.fixture
+    def queued(self, people, students):
+        challenge = make_challenge(people.course)
+        a1, a2, b1 = submit_as(challenge, people.member, people.member, people.outsider)
+        return challenge, a1, a2, b1
+
+    def page_url(self, challenge, name="challenge", *args):
+        from django.urls import reverse
+
+        return reverse(f"labeling:{name}", args=[challenge.course.slug, challenge.slug, *args])
+
+    def test_the_challenge_page_shows_each_waiting_submission_s_place_live(self, people, client_for, queued):
+        challenge, a1, a2, b1 = queued
+        html = client_for(people.member).get(self.page_url(challenge)).content.decode()
+        assert f"{self.page_url(challenge, 'queue_status')}?ids={a1.pk},{a2.pk}" in html  # polled by htmx
+        assert 'hx-trigger="every 3s"' in html
+        panel = html[html.index('id="queue-status"') :]
+        assert panel.index(f"#{a1.pk}") < panel.index("1st in the queue") < panel.index(f"#{a2.pk}")
+        assert "wait about 10 s" in panel and "3rd in the queue" in panel and "wait about 30 s" in panel  # 10 s a run
+        assert f"#{b1.pk}" not in panel  # someone else's
+        other = client_for(people.outsider).get(self.page_url(challenge)).content.decode()
+        assert "2nd in the queue" in other and f"?ids={b1.pk}" in other
+
+    def test_the_panel_follows_the_submissions_until_they_end(self, people, client_for, queued):
+        challenge, a1, a2, b1 = queued
+        client = client_for(people.member)
+        url = f"{self.page_url(challenge, 'queue_status')}?ids={a1.pk},{a2.pk},{b1.pk}"
+        claim = services.claim_next_submission("w")  # a1
+        html = client.get(url).content.decode()
+        assert "running since" in html and "2nd in the queue" in html  # a2 behind b1
+        assert f"#{b1.pk}" not in html
+        scores = services.scoring.Scores(score=0.9, public_score=0.875, private_score=0.9)
+        services.finish_submission(claim, services.Outcome(status=Status.SCORED, scores=scores, runtime_s=1.0))
+        services.cancel_submission(a2, people.member)
+        html = client.get(url).content.decode()
+        assert "Just finished" in html and "public score 0.8750" in html and "hx-get" not in html
+        page = client.get(self.page_url(challenge)).content.decode()
+        assert 'id="queue-status"' not in page  # nothing waiting: no panel, no polling
+
+    def test_the_submission_page_shows_the_place(self, people, client_for, queued):
+        challenge, a1, a2, b1 = queued
+        client = client_for(people.member)
+        assert "3rd in the queue" in client.get(self.page_url(challenge, "submission", a2.pk)).content.decode()
+        status = client.get(self.page_url(challenge, "submission_status", a2.pk)).content.decode()
+        assert "3rd in the queue" in status
+
+    def test_the_api_gives_the_place_and_the_wait(self, people, api_for, queued):
+        from django.urls import reverse
+
+        challenge, a1, a2, b1 = queued
+        api = api_for(people.member)
+        base = reverse("labeling-api:submissions", args=[people.course.slug, challenge.slug])
+        body = api.get(f"{base}{a2.pk}/").json()
+        assert (body["queue_position"], body["estimated_wait_s"]) == (3, 30)
+        rows = {row["id"]: row for row in api.get(base).json()["results"]}
+        assert {pk: rows[pk]["queue_position"] for pk in rows} == {a1.pk: 1, a2.pk: 3}
+        services.claim_next_submission("w")
+        body = api.get(f"{base}{a1.pk}/").json()
+        assert (body["status"], body["queue_position"], body["estimated_wait_s"]) == ("running", None, None)
+        assert api.get(f"{base}{a2.pk}/").json()["queue_position"] == 2
