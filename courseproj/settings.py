@@ -115,6 +115,18 @@ else:
     raise ImproperlyConfigured(f"CACHE_URL must be empty, redis://… or dummy://, got {CACHE_URL!r}")
 CACHES = {"default": _cache}
 
+# Sessions (docs/decisions.md): signed cookies by default, so no request reads the database for its
+# session. SESSION_STORE=cached_db keeps them on the server (a logout then ends every copy of the
+# cookie) and needs CACHE_URL=redis://…: with a cache per process, another process would keep a
+# session a logout ended. SESSION_STORE=db: the database alone.
+SESSION_STORE = env_str("SESSION_STORE", "cookies")
+if SESSION_STORE == "cached_db" and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("SESSION_STORE=cached_db needs a cache shared by the web processes: CACHE_URL=redis://…")
+_session_engines = {"cookies": "signed_cookies", "cached_db": "cached_db", "db": "db"}
+if SESSION_STORE not in _session_engines:
+    raise ImproperlyConfigured(f"SESSION_STORE must be cookies, cached_db or db, got {SESSION_STORE!r}")
+SESSION_ENGINE = f"django.contrib.sessions.backends.{_session_engines[SESSION_STORE]}"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
