@@ -234,3 +234,14 @@ class TestQueueOnPagesAndApi:
         body = api.get(f"{base}{a1.pk}/").json()
         assert (body["status"], body["queue_position"], body["estimated_wait_s"]) == ("running", None, None)
         assert api.get(f"{base}{a2.pk}/").json()["queue_position"] == 2
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_documents_the_place_and_the_wait(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    fields = schema["components"]["schemas"]["Submission"]["properties"]
+    for name in ("queue_position", "estimated_wait_s"):
+        assert fields[name]["type"] == "integer" and fields[name]["nullable"] is True
+        assert fields[name]["readOnly"] is True and "queued" in fields[name]["description"].lower()
