@@ -88,7 +88,7 @@ def session_cookie(user, engine: str | None = None) -> str:
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
+    store.save()  # a new session: the database engine creates it, the cookie engine signs it
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
