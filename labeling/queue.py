@@ -24,8 +24,7 @@ from django.utils import timezone
 
 from labeling.models import TERMINAL_STATUSES, Status, Submission
 
-# Runs whose length makes the estimate: the last ones finished, of any challenge (the workers
-# are shared), and what is assumed before any has run.
+# Runs whose length makes the estimate: the latest ones, of any challenge (the workers are shared).
 RECENT_RUNS = 20
 
 
@@ -64,10 +63,11 @@ class Place:
 
 
 def typical_run_s(default: float) -> float:
-    """The median time from claim to result of the last runs, or `default` before any."""
+    """The median time from claim to result of the latest submissions that ran, or `default`
+    before any. Latest by id, which the primary key's index reads backwards (polled pages ask)."""
     runs = list(
         Submission.objects.filter(status__in=TERMINAL_STATUSES, started_at__isnull=False, finished_at__isnull=False)
-        .order_by("-finished_at")
+        .order_by("-pk")
         .values_list("started_at", "finished_at")[:RECENT_RUNS]
     )
     if not runs:
