@@ -99,12 +99,12 @@ def wait_port(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
 
 
-def start(cmd: list[str], log: Path, **env: str) -> subprocess.Popen:
+def start(cmd: list[str], log: Path, cwd: Path = ROOT, **env: str) -> subprocess.Popen:
     """A background process in its own process group (so `stop` ends it and its children)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         return subprocess.Popen(
-            cmd, cwd=ROOT, env=base_env(**env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=cwd, env=base_env(**env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
 

@@ -17,6 +17,11 @@ mostly waiting: p95 ≈ 20 ÷ throughput. The cheapest page (the anonymous log-i
 same way afterwards as a reference for what the machine allowed during the run. With
 `--think 1`, the five pages run again with each client pausing 0.5-1.5 s between requests, as
 20 people reading the pages would.
+
+With `--before DIR` (another checkout of the code on the same database schema, e.g.
+`git archive main | tar -x -C /tmp/before`), a second gunicorn runs that code on the same data and
+each page is measured on it and on this code in turn, in the same run: the numbers before and after
+a change at the same load.
 """
 
 from __future__ import annotations
@@ -71,18 +76,27 @@ def server_env(port: int) -> dict[str, str]:
     }
 
 
-def session_cookie(user) -> str:
-    """A logged-in session for `user`, as the login view would leave it."""
+def session_cookie(user, engine: str | None = None) -> str:
+    """A logged-in session for `user`, as the login view would leave it (in `engine`, by default
+    the one of these settings)."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
-    store = SessionStore()
+    store = import_module(engine or settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
+    store.save()  # a new session: the database engine creates it, the cookie engine signs it
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def _url_maker(base: str):
+    def url_of(page: Page) -> str:
+        return base + (page.path if page.path.startswith("/") else "/courses/bench/" + page.path)
+
+    return url_of
 
 
 def fetch(url: str, cookie: str) -> tuple[int, str]:
@@ -136,11 +150,20 @@ def print_row(name: str, r: dict) -> None:
     )
 
 
-def load_pass(pages, url_of, cookies, *, duration: int, connections: int, think_ms: int = 0) -> dict:
+def load_pass(pages, url_of, cookies, *, duration: int, connections: int, think_ms: int = 0, before=None) -> dict:
+    """Each page under load; with `before` ((url_of, cookies) of the other code's server), each page
+    on that server first, then on this one (results["<page> (before)"])."""
     header = f"{'page':15s} {'requests':>8s} {'req/s':>7s} {'median':>8s} {'p95':>8s} {'p99':>8s} {'errors':>6s}"
     print(header, flush=True)
     results = {}
     for page in pages:
+        if before is not None:
+            old_url_of, old_cookies = before
+            r = run_wrk(
+                old_url_of(page), old_cookies[page.role], duration=duration, connections=connections, think_ms=think_ms
+            )
+            results[f"{page.name} (before)"] = r
+            print_row(f"{page.name[:6]} (before)", r)
         r = run_wrk(url_of(page), cookies[page.role], duration=duration, connections=connections, think_ms=think_ms)
         results[page.name] = r
         print_row(page.name, r)
@@ -163,6 +186,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--reuse-data", action="store_true", help="use the data a --keep-data run left")
     parser.add_argument("--keep-data", action="store_true", help="leave cp_bench and /tmp/cp-bench afterwards")
+    parser.add_argument("--before", type=Path, help="another checkout: measure each page on it too, in turn")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -186,11 +210,17 @@ def main(argv=None) -> int:
     # Each student page is read by `--students` different students in turn (by default one per
     # client): a page's per-viewer parts are then built and cached for each of them, as in a class.
     students = [f"bench-student{i:03d}@bench.example" for i in range(args.students)]
-    cookies = {
-        "student": [session_cookie(users.get(email=email)) for email in students],
-        "instructor": [session_cookie(users.get(email="bench-instructor000@bench.example"))],
-        "anonymous": [""],
-    }
+
+    def sessions(engine=None) -> dict[str, list[str]]:
+        return {
+            "student": [session_cookie(users.get(email=email), engine) for email in students],
+            "instructor": [session_cookie(users.get(email="bench-instructor000@bench.example"), engine)],
+            "anonymous": [""],
+        }
+
+    cookies = sessions()
+    # --before: that code may keep its sessions in the database (as before SESSION_STORE).
+    old_cookies = sessions("django.contrib.sessions.backends.db") if args.before else None
     from django.db import connections
 
     connections.close_all()
@@ -201,18 +231,26 @@ def main(argv=None) -> int:
         "--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning",
     ]  # fmt: skip
     server = _env.start(cmd, _env.VAR_DIR / "gunicorn.log", **server_env(port))
-    base = f"http://127.0.0.1:{port}"
-
-    def url_of(page: Page) -> str:
-        return base + (page.path if page.path.startswith("/") else "/courses/bench/" + page.path)
+    old_server = before = None
+    if args.before:
+        old_port = _env.free_port()
+        old_cmd = [*cmd[:3], f"127.0.0.1:{old_port}", *cmd[4:]]
+        old_env = {**server_env(old_port), "PYTHONPATH": str(args.before.resolve())}
+        old_server = _env.start(old_cmd, _env.VAR_DIR / "gunicorn-before.log", cwd=args.before.resolve(), **old_env)
+        before = (_url_maker(f"http://127.0.0.1:{old_port}"), old_cookies)
+    url_of = _url_maker(f"http://127.0.0.1:{port}")
 
     try:
         _env.wait_port(port)
-        for page in [*pages, REFERENCE]:
+        servers = [(url_of, cookies)]
+        if before is not None:
+            _env.wait_port(old_port)
+            servers.append(before)
+        for page, (page_url, page_cookies) in [(p, s) for p in [*pages, REFERENCE] for s in servers]:
             # Warm up every worker, and check the page really is the page (for every session).
-            sessions = cookies[page.role]
+            sessions = page_cookies[page.role]
             for i in range(max(2 * args.workers * args.threads, len(sessions))):
-                status, body = fetch(url_of(page), sessions[i % len(sessions)])
+                status, body = fetch(page_url(page), sessions[i % len(sessions)])
                 if status != 200 or page.marker not in body:
                     raise RuntimeError(f"{page.name}: status {status}, marker {page.marker!r} missing:\n{body[:500]}")
         print(f"machine: {_env.machine()}", flush=True)
@@ -221,7 +259,7 @@ def main(argv=None) -> int:
             f"without pause, {args.duration} s per page, {args.students} student sessions in turn",
             flush=True,
         )
-        results = load_pass(pages, url_of, cookies, duration=args.duration, connections=args.connections)
+        results = load_pass(pages, url_of, cookies, duration=args.duration, connections=args.connections, before=before)
         reference = load_pass([REFERENCE], url_of, cookies, duration=args.duration, connections=args.connections)
         thinking = {}
         if args.think:
@@ -233,11 +271,13 @@ def main(argv=None) -> int:
         print(f"machine after: {_env.machine()}", flush=True)
     finally:
         _env.stop(server)
+        _env.stop(old_server)
     log = (_env.VAR_DIR / "gunicorn.log").read_text(errors="replace")
     if "Traceback" in log:
         print("gunicorn logged errors:\n" + log[-3000:])
-    errors = sum(r["errors"] for r in results.values())
-    worst = max(r["p95_ms"] for r in results.values())
+    now = {name: r for name, r in results.items() if not name.endswith("(before)")}
+    errors = sum(r["errors"] for r in now.values())
+    worst = max(r["p95_ms"] for r in now.values())
     met = worst <= TARGET_P95_MS and errors == 0
     print(f"errors: {errors}; target p95 <= {TARGET_P95_MS:.0f} ms and no errors: {'met' if met else 'NOT met'}")
     print(json.dumps({"pages": results, "reference": reference, "think_time": thinking}, sort_keys=True))

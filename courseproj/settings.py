@@ -141,6 +141,17 @@ RATELIMIT_USE_CACHE = "throttle"
 # tries; Redis's is atomic. docs/decisions.md)
 # Proxies in front of gunicorn that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Sessions (docs/decisions.md): signed cookies by default, so no request reads the database for its
+# session. SESSION_STORE=cached_db keeps them on the server (a logout then ends every copy of the
+# cookie) and needs CACHE_URL=redis://…: with a cache per process, another process would keep a
+# session a logout ended. SESSION_STORE=db: the database alone.
+SESSION_STORE = env_str("SESSION_STORE", "cookies")
+if SESSION_STORE == "cached_db" and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("SESSION_STORE=cached_db needs a cache shared by the web processes: CACHE_URL=redis://…")
+_session_engines = {"cookies": "signed_cookies", "cached_db": "cached_db", "db": "db"}
+if SESSION_STORE not in _session_engines:
+    raise ImproperlyConfigured(f"SESSION_STORE must be cookies, cached_db or db, got {SESSION_STORE!r}")
+SESSION_ENGINE = f"django.contrib.sessions.backends.{_session_engines[SESSION_STORE]}"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -189,6 +200,8 @@ SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 10)
 SCORING_STALE_SECONDS = env_int("SCORING_STALE_SECONDS", 120)  # running with no heartbeat this long: requeue
 SCORING_QUEUE_TIMEOUT_SECONDS = env_int("SCORING_QUEUE_TIMEOUT_SECONDS", 300)  # queued and never picked up
 SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3)
+# The fair queue (labeling/queue.py): a participant's claims this recent count against their turn.
+SCORING_FAIR_WINDOW_SECONDS = env_int("SCORING_FAIR_WINDOW_SECONDS", 3600)
 
 # E-mail: console unless EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, Subquery
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.permissions import BasePermission
 
-from courses.models import Course, Membership, Role
+from courseproj.lib import pagecache
+from courses.models import Course, Membership, Notification, Role
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class CourseAccess:
     course: Course
     user: object
     membership: Membership | None
+    # The navigation bar's count, read with the course and the membership (courses.context_processors).
+    unread_notifications: int | None = None
 
     @property
     def role(self) -> str | None:
@@ -45,20 +49,37 @@ class CourseAccess:
         return self.role == Role.STUDENT
 
 
-def get_course_access(user, course_slug: str, *, staff: bool = False, instructor: bool = False) -> CourseAccess:
+def get_course_access(
+    user, course_slug: str, *, staff: bool = False, instructor: bool = False, page_stamps: bool = False
+) -> CourseAccess:
     """Return the user's access to the course; 404 for non-members, 403 when the role is too low.
 
-    Superusers (site operators) act as instructors in every course.
+    Superusers (site operators) act as instructors in every course. With `page_stamps` (pages
+    that only read) the page cache's version stamps come with it (courseproj.lib.pagecache).
     """
     if not user.is_authenticated:
         raise Http404("No such course")
-    course = Course.objects.filter(slug=course_slug).first()
+    # One query for what every page of a course needs: the course, the membership, the unread count.
+    unread = Notification.objects.filter(user=user, read_at__isnull=True).order_by().values("user")
+    members = (
+        Membership.objects.select_related("course")
+        .filter(course__slug=course_slug, user=user)
+        .annotate(unread=Subquery(unread.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()))
+    )
+    if page_stamps:
+        members = members.annotate(page_stamps=pagecache.stamps_column("courses_membership.course_id"))
+    membership = members.first()
+    if membership is not None:
+        course, unread_count = membership.course, membership.unread or 0
+        if page_stamps:
+            course.page_stamps = membership.page_stamps
+    elif user.is_superuser:
+        course, unread_count = Course.objects.filter(slug=course_slug).first(), None
+    else:
+        raise Http404("No such course")
     if course is None:
         raise Http404("No such course")
-    membership = Membership.objects.filter(course=course, user=user).first()
-    if membership is None and not user.is_superuser:
-        raise Http404("No such course")
-    access = CourseAccess(course=course, user=user, membership=membership)
+    access = CourseAccess(course=course, user=user, membership=membership, unread_notifications=unread_count)
     if instructor and not access.is_instructor:
         raise PermissionDenied("Only the course's instructors can do this.")
     if staff and not access.is_staff:
@@ -71,7 +92,13 @@ def _course_view(*, staff: bool = False, instructor: bool = False):
         @login_required
         @functools.wraps(view)
         def wrapper(request, course_slug, *args, **kwargs):
-            access = get_course_access(request.user, course_slug, staff=staff, instructor=instructor)
+            access = get_course_access(
+                request.user,
+                course_slug,
+                staff=staff,
+                instructor=instructor,
+                page_stamps=request.method in ("GET", "HEAD"),  # a write would change them on the way
+            )
             request.course_access = access
             # Pages of a course show its times in the course's time zone.
             timezone.activate(access.course.tz)

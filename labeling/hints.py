@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from labeling.models import Challenge, Hint, HintReveal
@@ -38,13 +39,12 @@ def shown_by_time(hint: Hint, now) -> bool:
 
 
 def visible_hints(challenge: Challenge, user, *, is_staff: bool = False, now=None) -> list[HintView]:
-    """Every hint of the challenge, in order, with whether `user` may read it now (two queries)."""
+    """Every hint of the challenge, in order, with whether `user` may read it now (one query)."""
     now = now or timezone.now()
     closed = challenge.closes_at is not None and challenge.closes_at <= now
-    hints = list(challenge.hints.all())
-    clicked = dict(
-        HintReveal.objects.filter(hint__challenge=challenge, user=user).values_list("hint_id", "revealed_at")
-    )
+    own_reveal = HintReveal.objects.filter(hint=OuterRef("pk"), user=user).values("revealed_at")[:1]
+    hints = list(challenge.hints.annotate(clicked_at=Subquery(own_reveal)))
+    clicked = {hint.pk: hint.clicked_at for hint in hints if hint.clicked_at is not None}
     views = []
     earlier_visible = True
     for number, hint in enumerate(hints, start=1):

@@ -63,10 +63,21 @@ def _warm_server(tools: sandbox.Tools, limits: sandbox.Limits) -> forkserver.For
     return _server
 
 
-def score(submission_id: int, worker: str) -> str:
+def score(submission_id: int, worker: str, *, next_fair: bool = False) -> str:
     """Claim and score one submission; what happened, for the log. Safe to call twice: only a
-    queued submission is claimed, and only the claim holder's result is stored."""
-    claim = services.claim_submission(submission_id, worker)
+    queued submission is claimed, and only the claim holder's result is stored. With `next_fair`
+    (the Celery job) the claim takes the next submission in fair order (labeling/queue.py), of
+    which `submission_id`, the one whose queueing sent the job, is only named in the log."""
+    if next_fair:
+        claim = services.claim_next_submission(worker)
+        if claim is None:
+            log.info(
+                "Job of submission %s: none is queued (done, cancelled, taken or gone); nothing to do.", submission_id
+            )
+            return "skipped"
+        submission_id = claim.submission_id
+    else:
+        claim = services.claim_submission(submission_id, worker)
     if claim is None:
         log.info("Submission %s is not queued (done, cancelled, taken or gone); nothing to do.", submission_id)
         return "skipped"

@@ -2,6 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from labeling import queue
 from labeling.access import phase
 from labeling.forms import CHALLENGE_FIELDS
 from labeling.models import Challenge, ChallengeInput, Hint, Status, Submission
@@ -186,6 +187,13 @@ class SubmissionSerializer(serializers.ModelSerializer):
     score = serializers.SerializerMethodField()
     status = SubmissionStatusField(read_only=True)
     is_terminal = serializers.BooleanField(read_only=True)
+    queue_position = serializers.SerializerMethodField(
+        help_text="While queued: its place in the fair scoring queue, 1 being the next to be scored; else null."
+    )
+    estimated_wait_s = serializers.SerializerMethodField(
+        help_text="While queued: about how many seconds until it starts running (from the recent runs "
+        "and the workers busy now); else null."
+    )
     url = serializers.SerializerMethodField()
     page_url = serializers.SerializerMethodField()
     code_url = serializers.SerializerMethodField()
@@ -215,6 +223,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "queued_at",
             "started_at",
             "finished_at",
+            "queue_position",
+            "estimated_wait_s",
             "is_final_pick",
             "disqualified",
             "disqualified_reason",
@@ -241,6 +251,21 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     def get_score(self, sub) -> float | None:
         return sub.score if self._private_ok() else None
+
+    def _place(self, sub) -> queue.Place | None:
+        if sub.status != Status.QUEUED:
+            return None
+        if "queue_places" not in self.context:  # once per response, however many rows
+            self.context["queue_places"] = queue.places()
+        return self.context["queue_places"].get(sub.pk)
+
+    def get_queue_position(self, sub) -> int | None:
+        place = self._place(sub)
+        return place.position if place else None
+
+    def get_estimated_wait_s(self, sub) -> int | None:
+        place = self._place(sub)
+        return place.estimated_wait_s if place else None
 
     def _link(self, name, sub) -> str:
         ch = self.context["challenge"]

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from labeling import health, scoring, storage
+from labeling import health, queue, scoring, storage
 from labeling.models import (
     NOT_COUNTED_STATUSES,
     TERMINAL_STATUSES,
@@ -566,6 +566,24 @@ def claim_submission(submission_id: int, worker: str) -> Claim | None:
         attempt = Submission.objects.values_list("attempts", flat=True).get(pk=submission_id)
         _event(submission_id, Status.QUEUED, Status.RUNNING, note=f"claimed by {worker} (attempt {attempt})")
     return Claim(submission_id=submission_id, attempt=attempt, worker=worker)
+
+
+def claim_next_submission(worker: str) -> Claim | None:
+    """The next queued submission in fair order (labeling.queue) → running for this worker, or
+    None when nothing is waiting. On PostgreSQL a row another worker is claiming is skipped
+    (FOR UPDATE SKIP LOCKED), so workers never wait for each other; SQLite has no row locks but
+    runs one writing transaction at a time (IMMEDIATE), and the conditional update in
+    claim_submission stays the guard on both."""
+    with transaction.atomic():
+        for _ in range(3):
+            candidates = queue.in_fair_order(queue.window_start(timezone.now()))
+            submission_id = candidates.select_for_update(skip_locked=True).values_list("pk", flat=True).first()
+            if submission_id is None:
+                return None
+            claim = claim_submission(submission_id, worker)
+            if claim is not None:
+                return claim
+    return None
 
 
 def _owned(claim: Claim):

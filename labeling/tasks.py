@@ -13,12 +13,14 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="labeling.tasks.score_submission", acks_late=True, reject_on_worker_lost=True)
 def score_submission(submission_id: int) -> str:
-    """Claim the submission and score it. A duplicate or redelivered job finds it claimed and
-    does nothing; an id that no longer exists (a rolled-back test, a deleted challenge) too."""
+    """Score the next submission in fair order (labeling/queue.py): a job is a turn of a worker,
+    sent once per submission queued (`submission_id`, for the log), not a claim on that one. A
+    duplicate or redelivered job, or one whose submission another job took, scores the next
+    waiting one or, with none waiting, does nothing."""
     from labeling import pipeline
 
     worker = score_submission.request.hostname or socket.gethostname()
-    return pipeline.score(submission_id, worker=f"{worker}:{score_submission.request.id or '-'}")
+    return pipeline.score(submission_id, worker=f"{worker}:{score_submission.request.id or '-'}", next_fair=True)
 
 
 @shared_task(name="labeling.tasks.sweep_submissions")

@@ -17,6 +17,7 @@ urlpatterns = [
     path(ch + "inputs/<str:name>", views.input_download, name="input"),
     path(ch + "submit/", views.submit, name="submit"),
     path(ch + "picks/", views.picks, name="picks"),
+    path(ch + "queue/", views.queue_status, name="queue_status"),
     path(ch + "leaderboard/", views.leaderboard, name="leaderboard"),
     path(ch + "submissions/", views.staff_submissions, name="staff_submissions"),
     path(ch + "rescore/", views.rescore_all, name="rescore_all"),

@@ -27,7 +27,7 @@ from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_member, course_staff
 from labeling import access as acl
-from labeling import health, services
+from labeling import health, queue, services
 from labeling import hints as hint_rules
 from labeling import leaderboard as lb
 from labeling.forms import (
@@ -137,6 +137,9 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         ctx["pick_ids"], ctx["picked"] = mine["pick_ids"], mine["picked"]
         ctx["page"] = Paginator(mine["rows"], 20).get_page(request.GET.get("page"))
         ctx["own_rows_html"] = mark_safe("".join(ctx["page"]))  # noqa: S308 - rendered by labeling/_own_row.html
+        # Where the viewer's waiting submissions stand in the queue: read only when there are some.
+        waiting = mine.get("waiting", [])
+        ctx.update(_queue_context(challenge, request.user, waiting) if waiting else {"waiting": [], "waiting_ids": ""})
         ctx["standing"] = lb.standing_of(
             challenge, acl.viewer_participants(challenge, request.user), _ranking(cache, challenge)
         )
@@ -170,8 +173,12 @@ def _own_submissions(challenge, user, participant, closed: bool) -> dict:
     }
     # The table shows neither the log nor the message: up to 24 KB a row not to read.
     subs = acl.own_submissions(challenge, user).defer("log_tail", "message")
-    rows = [str(render_to_string("labeling/_own_row.html", {**ctx, "sub": sub})) for sub in subs]
-    return {"rows": rows, "pick_ids": pick_ids, "picked": picked}
+    rows, waiting = [], []
+    for sub in subs:
+        rows.append(str(render_to_string("labeling/_own_row.html", {**ctx, "sub": sub})))
+        if not sub.is_terminal:
+            waiting.append(sub.pk)
+    return {"rows": rows, "pick_ids": pick_ids, "picked": picked, "waiting": waiting}
 
 
 def _ranking(cache: PageCache, challenge, kind: str | None = None, build=None) -> list[lb.Place]:
@@ -360,6 +367,7 @@ def submission_detail(request, access, slug, pk):
         "closed": acl.is_closed(challenge),
         "private_visible": lb.private_visible(challenge, access.is_staff),
         "disqualify_form": DisqualifyForm(),
+        "place": queue.places().get(sub.pk) if sub.status == Status.QUEUED else None,
     }
     return _render(request, access, "labeling/submission.html", ctx)
 
@@ -373,8 +381,36 @@ def submission_status(request, access, slug, pk):
         "challenge": challenge,
         "sub": sub,
         "private_visible": lb.private_visible(challenge, access.is_staff),
+        "place": queue.places().get(sub.pk) if sub.status == Status.QUEUED else None,
     }
     return _render(request, access, "labeling/_submission_status.html", ctx)
+
+
+def _queue_context(challenge, user, ids) -> dict:
+    """The user's submissions `ids` (theirs only) with each queued one's place in the fair queue."""
+    subs = list(acl.own_submissions(challenge, user).filter(pk__in=ids).defer("log_tail", "message").order_by("pk"))
+    places = queue.places() if any(s.status == Status.QUEUED for s in subs) else {}
+    return {
+        "waiting": [(sub, places.get(sub.pk)) for sub in subs],
+        "waiting_ids": ",".join(str(s.pk) for s in subs),
+        "still_waiting": any(not s.is_terminal for s in subs),
+    }
+
+
+@course_member
+def queue_status(request, access, slug):
+    """The challenge page's live queue panel, polled by htmx while the viewer's submissions wait:
+    `ids` names the ones the page showed waiting, so the panel also shows how they ended."""
+    challenge = acl.get_challenge_for_user(access, slug)
+    ids = [int(x) for x in request.GET.get("ids", "").split(",")[:20] if x.isdigit() and len(x) < 12]
+    if not ids:
+        ids = list(
+            acl.own_submissions(challenge, request.user)
+            .filter(status__in=[Status.QUEUED, Status.RUNNING])
+            .values_list("pk", flat=True)[:20]
+        )
+    ctx = {"challenge": challenge, **_queue_context(challenge, request.user, ids)}
+    return _render(request, access, "labeling/_queue_status.html", ctx)
 
 
 @course_member

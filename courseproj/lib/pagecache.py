@@ -5,7 +5,8 @@ proposals, labeling). Database triggers change a stamp in the same transaction a
 to the rows of its area (labeling/migrations/0004_page_cache_versions.py), so an entry is
 never read after its data changed and nothing expires by time. A request reads the stamps
 first and the data after: a write committed in between makes the entry newer than its key,
-never older.
+never older. On pages that only read, the stamps come with the access check's query
+(`stamps_column`, read by courses.permissions.get_course_access before any of the page's data).
 
 Inside a transaction (tests, or code that renders a page within `atomic`), the connection
 may hold writes of its own that the stamps do not show yet: the parts are then built from
@@ -23,10 +24,19 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 AREAS = ("course", "teams", "proposals", "labeling")
 T = TypeVar("T")
 _MISSING = object()
+
+
+def stamps_column(course_id_column: str) -> RawSQL:
+    """An expression for a query that reads the course anyway: all the course's stamps as one
+    string (None without a version row). A page hands it to PageCache through
+    `course.page_stamps`, saving the query of its own; read before the page's data, like that one."""
+    joined = " || ':' || ".join(f"CAST({a} AS TEXT)" for a in AREAS)
+    return RawSQL(f"SELECT {joined} FROM pagecache_version WHERE course_id = {course_id_column}", [])
 
 
 class PageCache:
@@ -38,18 +48,23 @@ class PageCache:
         unknown = set(areas) - set(AREAS)
         if unknown:
             raise ValueError(f"unknown page cache areas: {sorted(unknown)}")
-        self.course_id = course.pk
+        self.course_id, self._course = course.pk, course
         self.areas = ("course", *(a for a in AREAS if a in areas and a != "course"))
         self.enabled = not connection.in_atomic_block
         self.hits = self.misses = 0
         self._prefix = self._read_prefix() if self.enabled else ""
 
     def _read_prefix(self) -> str:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(self.areas)} FROM pagecache_version WHERE course_id = %s", [self.course_id]
-            )
-            stamps = cursor.fetchone() or (None,) * len(self.areas)
+        known = getattr(self._course, "page_stamps", None)
+        if known:
+            every = dict(zip(AREAS, known.split(":"), strict=True))
+            stamps = tuple(every[a] for a in self.areas)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(self.areas)} FROM pagecache_version WHERE course_id = %s", [self.course_id]
+                )
+                stamps = cursor.fetchone() or (None,) * len(self.areas)
         return f"page:{self.course_id}:" + ":".join(f"{a}={s}" for a, s in zip(self.areas, stamps, strict=True))
 
     def get(self, name: str, build: Callable[[], T], *parts: Any) -> T:

@@ -38,6 +38,26 @@ def seconds(value) -> str:
 
 
 @register.filter
+def wait(value) -> str:
+    """An estimated wait in seconds, as a person reads it: "under 10 s", "about 40 s", "about 3 min"."""
+    if value is None:
+        return "—"
+    value = int(value)
+    if value < 10:
+        return "under 10 s"
+    if value < 90:
+        return f"about {round(value, -1)} s"
+    return f"about {round(value / 60)} min"
+
+
+@register.filter
+def ordinal(value) -> str:
+    value = int(value)
+    suffix = "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
+    return f"{value}{suffix}"
+
+
+@register.filter
 def kib(value) -> str:
     if value is None:
         return "—"

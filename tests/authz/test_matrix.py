@@ -131,6 +131,8 @@ TABLE: dict[str, dict[str, str]] = {
     "labeling:input": {"GET": MEMBER},
     "labeling:submit": {"GET": POST_ONLY, "POST": "302 404 400 400 400 400"},
     "labeling:picks": {"GET": POST_ONLY, "POST": "302 404 302 302 403 403"},
+    # The live queue panel: a member sees only their own submissions in it (staff: none).
+    "labeling:queue_status": {"GET": MEMBER},
     "labeling:leaderboard": {"GET": MEMBER},
     "labeling:staff_submissions": {"GET": STAFF},
     "labeling:benchmark_add": {"GET": POST_ONLY, "POST": "302 404 403 403 400 400"},

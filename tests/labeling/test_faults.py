@@ -161,8 +161,8 @@ def test_a_worker_killed_mid_run_is_scored_exactly_once(people, sandbox_tools, f
         else:
             rescuer = contextlib.nullcontext(doomed)
         with rescuer as worker:
-            # The first job comes back and finds the submission taken (by the dead worker)...
-            wait_for(lambda: "is not queued" in worker.output(), timeout=30, message="the first job to come back")
+            # The first job comes back and finds nothing queued (the dead worker holds the claim)...
+            wait_for(lambda: "none is queued" in worker.output(), timeout=30, message="the first job to come back")
             # ...and only the sweeper, seeing no heartbeat, puts it back in the queue.
             sweep_until(
                 lambda: Submission.objects.get(pk=sub.pk).status in TERMINAL_STATUSES,
@@ -188,12 +188,32 @@ def test_a_job_delivered_several_times_scores_once(people, sandbox_tools, shared
         sub = services.submit(challenge, people.member, VALID_OUTPUT.encode(), "a.py")  # sent on commit
         score_submission.delay(sub.pk)  # and twice more, at once
         score_submission.delay(sub.pk)
-        wait_for(lambda: worker.output().count("is not queued") >= 2, timeout=60, message="the duplicates to run")
+        wait_for(lambda: worker.output().count("none is queued") >= 2, timeout=60, message="the duplicates to run")
         wait_for(lambda: Submission.objects.get(pk=sub.pk).status == Status.SCORED, timeout=60, message="a score")
     sub.refresh_from_db()
     assert sub.attempts == 1 and scored_events(sub) == 1
     assert sub.events.filter(to_status=Status.RUNNING).count() == 1
     assert worker.output().count("succeeded in") >= 3
+
+
+def test_a_worker_claims_everyones_first_submission_before_anyones_second(people, sandbox_tools, shared_redis):
+    challenge = make_challenge(people.course, max_queued=5)
+    a, b = people.member, people.outsider
+    with broker(shared_redis) as queue:
+        # A's three and then B's one, all waiting (with their jobs) before the worker starts.
+        subs = [services.submit(challenge, user, VALID_OUTPUT.encode(), "a.py") for user in (a, a, a, b)]
+        with celery_worker(shared_redis, env=worker_env(), concurrency=1, name="fair", queues=[queue]) as worker:
+            wait_for(
+                lambda: not Submission.objects.exclude(status__in=TERMINAL_STATUSES).exists(),
+                timeout=120,
+                message="the four submissions to be scored",
+            )
+            assert worker.proc.poll() is None
+    a1, a2, a3, b1 = (Submission.objects.get(pk=s.pk) for s in subs)
+    assert all(s.status == Status.SCORED and s.attempts == 1 and scored_events(s) == 1 for s in (a1, a2, a3, b1))
+    claimed = sorted((a1, a2, a3, b1), key=lambda s: s.started_at)
+    assert [s.pk for s in claimed] == [a1.pk, b1.pk, a2.pk, a3.pk]
+    assert b1.started_at < a2.started_at
 
 
 def start_redis(port: int) -> subprocess.Popen:
