@@ -38,7 +38,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from labeling import sandbox
+from labeling import sandbox, seccomp
 from labeling.sandbox import Limits, Result, Scratch, Tools
 
 # CPU seconds the server itself may use over its life on top of one run's limit (its imports and
@@ -73,21 +73,30 @@ class ForkServer:
         self.status_r: int | None = None
         self.inner: int | None = None  # pidfd of the server, the sandbox's PID 1
         self.ready = False
-        runner_fd = status_w = theirs = None
+        runner_fd = status_w = theirs = seccomp_fd = None
         try:
             runner_fd = sandbox._runner_memfd()
+            seccomp_fd = seccomp.filter_fd()  # on the server, so on every child it forks
             self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
             self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             config = {"serve_fd": theirs.fileno(), "preload": list(sandbox.PRELOAD)}
             command = sandbox._command(
-                tools, self.scratch, limits, status_w, runner_fd, config, extra_cpu_s=SERVER_CPU_S, as_pid_1=True
+                tools,
+                self.scratch,
+                limits,
+                status_w,
+                runner_fd,
+                config,
+                extra_cpu_s=SERVER_CPU_S,
+                as_pid_1=True,
+                seccomp_fd=seccomp_fd,
             )
             self.proc = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                pass_fds=(status_w, runner_fd, theirs.fileno()),
+                pass_fds=(status_w, runner_fd, seccomp_fd, theirs.fileno()),
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
                 cwd="/",
                 start_new_session=True,
@@ -96,7 +105,7 @@ class ForkServer:
             self.close()
             raise
         finally:
-            for fd in (runner_fd, status_w):
+            for fd in (runner_fd, status_w, seccomp_fd):
                 if fd is not None:
                     os.close(fd)
             if theirs is not None:

@@ -43,6 +43,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from labeling import seccomp
+
 log = logging.getLogger(__name__)
 
 RUNNER_SOURCE = Path(__file__).with_name("sandbox_runner.py")
@@ -243,6 +245,10 @@ def check_available() -> Tools:
                 "The scoring worker runs as root but setpriv (util-linux) is missing, so it cannot drop to an "
                 "unprivileged user for the code; nothing was run."
             )
+    try:
+        seccomp.program()
+    except seccomp.Unavailable as exc:
+        raise SandboxUnavailable(f"The system-call filter cannot be built: {exc} Nothing was run.") from None
     runtime = load_runtime()
     uid, gid = sandbox_ids()
     for path in (runtime.root / "base", runtime.root / "venv", *map(Path, runtime.manifest["libdirs"])):
@@ -413,7 +419,13 @@ def _scratch_usage(path: Path, max_entries: int) -> tuple[int, int]:
 
 
 def _bwrap_args(
-    tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, runner_fd: int, as_pid_1: bool = False
+    tools: Tools,
+    scratch: Scratch,
+    limits: Limits,
+    status_fd: int,
+    runner_fd: int,
+    as_pid_1: bool = False,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     m = tools.runtime.manifest
     root = tools.runtime.root
@@ -433,6 +445,8 @@ def _bwrap_args(
     ]
     if as_pid_1:
         args.append("--as-pid-1")  # the fork server is PID 1 itself (labeling/forkserver.py)
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]  # labeling/seccomp.py, loaded just before the runner starts
     for libdir in m["libdirs"]:
         args += ["--ro-bind", libdir, libdir]
     # Merged-/usr systems reach /lib/... through a symlink; keep that path working.
@@ -461,6 +475,7 @@ def _command(
     config: dict,
     extra_cpu_s: int = 0,
     as_pid_1: bool = False,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     rl = limits.rlimits()
     if extra_cpu_s:
@@ -477,7 +492,7 @@ def _command(
             "--no-new-privs",
             "--",
         ]
-    command += _bwrap_args(tools, scratch, limits, status_fd, runner_fd, as_pid_1)
+    command += _bwrap_args(tools, scratch, limits, status_fd, runner_fd, as_pid_1, seccomp_fd)
     python = f"{RUNTIME_MOUNT}/bin/python"
     # -s: no user site; -B: no .pyc writes; -P: no script folder on sys.path (the runner adds the
     # working directory as `python file.py` would). Not -E: PYTHONHASHSEED above must apply.
@@ -523,18 +538,19 @@ def run(
         "limits": _runner_limits(limits),
     }
     runner_fd = _runner_memfd()
+    seccomp_fd = seccomp.filter_fd()
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
     result = Result()
     proc = None
     try:
-        command = _command(tools, scratch, limits, status_w, runner_fd, config)
+        command = _command(tools, scratch, limits, status_w, runner_fd, config, seccomp_fd=seccomp_fd)
         started = time.monotonic()
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(status_w, runner_fd),
+            pass_fds=(status_w, runner_fd, seccomp_fd),
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             cwd="/",
             start_new_session=True,
@@ -543,10 +559,12 @@ def run(
         status_w = None
         os.close(runner_fd)
         runner_fd = None
+        os.close(seccomp_fd)
+        seccomp_fd = None
         _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, started, result)
     finally:
         # Kills only on an exception in the supervision itself: never leave the sandbox behind.
-        _end(proc, status_w, runner_fd, status_r)
+        _end(proc, status_w, runner_fd, seccomp_fd, status_r)
     return result
 
 
