@@ -43,7 +43,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from labeling import seccomp
+from labeling import memwatch, seccomp
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class Limits:
 class Result:
     exit_code: int | None = None  # the program's exit status; None if a signal ended it
     signal: int | None = None
-    killed: str | None = None  # why the scorer stopped it: "time", "disk", "abandoned"
+    killed: str | None = None  # why the scorer stopped it: "time", "disk", "memory", "abandoned"
     setup_error: str | None = None  # the sandbox did not start: nothing of the submission ran
     runtime_s: float = 0.0
     cpu_s: float | None = None
@@ -612,6 +612,7 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
     deadline = started + limits.time_s
     next_beat = started + heartbeat_every
     next_disk = started + 0.5
+    next_memory = started + memwatch.WATCH_EVERY_S
     exited_at = None
     wait_status = None
 
@@ -652,6 +653,10 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
                     used, entries = _scratch_usage(scratch.path, limits.scratch_entries)
                     if used > limits.scratch_mb * 1024 * 1024 or entries > limits.scratch_entries:
                         kill("disk")
+                elif now >= next_memory:
+                    next_memory = now + memwatch.WATCH_EVERY_S
+                    if memwatch.over_limit(inner_pidfd, limits.memory_mb):
+                        kill("memory")
             if exited_at is None:
                 pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
                 if pid:

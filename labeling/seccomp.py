@@ -47,6 +47,12 @@ DENIED = (
     "finit_module",
     "delete_module",
     "setns",
+    # Memory a process can hold without mapping it, which neither RLIMIT_AS nor the worker's count
+    # of the run's memory would see (labeling/memwatch.py); nothing of the runtime uses them.
+    "shmget",
+    "msgget",
+    "memfd_create",
+    "memfd_secret",
 )
 # clone's flags a program may not pass (a new namespace of any kind); unshare also CLONE_NEWTIME,
 # which for clone is the exit signal's bit and so cannot be told apart there.

@@ -289,6 +289,62 @@ class TestResources:
 
     @pytest.mark.parametrize(
         "code",
+        [
+            # 8 threads share one address space: RLIMIT_AS stops them, the first MemoryError ends the run.
+            "import threading, time\n"
+            "def grab():\n    blocks = []\n    while True:\n        blocks.append(bytearray(20_000_000))\n"
+            "threads = [threading.Thread(target=grab) for _ in range(8)]\n"
+            "[t.start() for t in threads]\n[t.join() for t in threads]\n" + VALID_OUTPUT,
+            # A mapping counts against the address space whether or not it is touched.
+            "import mmap\nm = mmap.mmap(-1, 4 << 30, flags=mmap.MAP_SHARED)\n",
+            "import mmap\nf = open('/dev/zero', 'rb')\nm = mmap.mmap(f.fileno(), 4 << 30, prot=mmap.PROT_READ)\n",
+        ],
+        ids=["8 threads", "a shared mapping", "a mapped file"],
+    )
+    def test_memory_in_threads_or_mappings_is_memory_exceeded(self, hostile, evaluate, code):
+        services.update_challenge(hostile, time_limit_s=30)
+        outcome = evaluate(hostile, code)
+        assert outcome.status == Status.MEMORY_EXCEEDED, outcome
+        assert "768 MB" in outcome.message and "Error" in outcome.log_tail
+
+    @pytest.mark.parametrize(
+        "grab",
+        [
+            "block = b'x' * 300_000_000",
+            "import mmap\nblock = mmap.mmap(-1, 300_000_000)\nblock.write(b'x' * 300_000_000)",
+        ],
+        ids=["4 children", "4 children with mappings"],
+    )
+    def test_memory_of_many_processes_together_is_memory_exceeded(self, hostile, evaluate, grab):
+        # Each child stays under its own address-space limit; together they hold 1.2 GB of 768.
+        services.update_challenge(hostile, time_limit_s=30)
+        code = (
+            "import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n"
+            + "".join(f"        {line}\n" for line in grab.splitlines())
+            + "        print('holding', flush=True)\n        time.sleep(60)\n        os._exit(0)\n"
+            "time.sleep(60)\n"
+        )
+        started = time.monotonic()
+        outcome = evaluate(hostile, code)
+        assert outcome.status == Status.MEMORY_EXCEEDED, outcome
+        assert "processes together used more than the memory limit of 768 MB" in outcome.message
+        assert time.monotonic() - started < 25  # by memory, well before the time limit
+
+    def test_processes_under_the_limit_together_are_not_stopped(self, hostile, evaluate):
+        # 4 children of 100 MB each, forked after pandas was imported (pages they share count once).
+        services.update_challenge(hostile, time_limit_s=30)
+        code = (
+            "import os, time\nimport pandas\nchildren = []\nfor _ in range(4):\n    pid = os.fork()\n"
+            "    if pid == 0:\n        block = b'x' * 100_000_000\n        time.sleep(2)\n        os._exit(0)\n"
+            "    children.append(pid)\ntime.sleep(1)\n"
+            + VALID_OUTPUT
+            + "for pid in children:\n    os.waitpid(pid, 0)\n"
+        )
+        outcome = evaluate(hostile, code)
+        assert outcome.status == Status.SCORED, outcome
+
+    @pytest.mark.parametrize(
+        "code",
         ["while True:\n    pass\n", "import time\ntime.sleep(10**6)\n", "import threading\nthreading.Event().wait()\n"],
         ids=["loop", "sleep", "wait"],
     )
