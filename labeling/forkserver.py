@@ -195,7 +195,7 @@ class ForkServer:
         deadline = started + limits.time_s
         next_beat = started + heartbeat_every
         next_disk = started + 0.5
-        next_memory = started + memwatch.WATCH_EVERY_S
+        memory = memwatch.Watch(started)
         exited_at = clean_at = None
         try:
             while True:
@@ -213,10 +213,8 @@ class ForkServer:
                         used, entries = sandbox._scratch_usage(self.scratch.path, limits.scratch_entries)
                         if used > limits.scratch_mb * 1024 * 1024 or entries > limits.scratch_entries:
                             reason = "disk"
-                    elif now >= next_memory:
-                        next_memory = now + memwatch.WATCH_EVERY_S
-                        if memwatch.over_limit(self.inner, limits.memory_mb):
-                            reason = "memory"  # the child and what it started, not the server
+                    elif memory.due(now) and memory.over_limit(self.inner, limits.memory_mb):
+                        reason = "memory"  # the child and what it started, not the server
                     if reason is not None:
                         # Killing PID 1 ends every process of the sandbox: the run, and the server.
                         result.killed = reason

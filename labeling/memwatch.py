@@ -17,6 +17,8 @@ built and tested on has no cgroup v2 memory controller (docs/decisions.md).
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from pathlib import Path
 
 WATCH_EVERY_S = 0.25
@@ -36,10 +38,23 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def tree_kb(pid: int) -> int:
-    """PSS in kB of every process below `pid` (a process that is gone counts nothing)."""
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def tree_kb(pid: int, limit_kb: int | None = None) -> int:
+    """PSS in kB of every process below `pid` (a process that is gone counts nothing). With
+    `limit_kb`, the resident sizes are added up first (cheap; never less than PSS) and PSS is read
+    (smaps_rollup walks the page tables: milliseconds) only when they pass the limit."""
+    processes = descendants(pid)
+    if limit_kb is not None:
+        rss = 0
+        for child in processes:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                rss += int(Path(f"/proc/{child}/statm").read_text().split()[1]) * PAGE_KB
+        if rss <= limit_kb:
+            return rss
     total = 0
-    for child in descendants(pid):
+    for child in processes:
         with contextlib.suppress(OSError, ValueError, IndexError):
             for line in Path(f"/proc/{child}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
@@ -58,11 +73,25 @@ def pidfd_pid(pidfd: int) -> int | None:
     return None
 
 
-def over_limit(pidfd: int | None, memory_mb: int) -> bool:
-    """Whether the processes below the sandbox's PID 1 (the run; in a warm sandbox, the child and
-    what it started) together hold more than `memory_mb`."""
-    pid = pidfd_pid(pidfd) if pidfd is not None else None
-    return pid is not None and tree_kb(pid) > memory_mb * 1024
+class Watch:
+    """When to look next: every WATCH_EVERY_S, or less often when looking is slow (many processes
+    sharing pages make the worker read PSS), so that a run cannot spend the worker's CPU on it."""
+
+    def __init__(self, started: float):
+        self.next = started + WATCH_EVERY_S
+
+    def due(self, now: float) -> bool:
+        return now >= self.next
+
+    def over_limit(self, pidfd: int | None, memory_mb: int) -> bool:
+        """Whether the processes below the sandbox's PID 1 (the run; in a warm sandbox, the child
+        and what it started) together hold more than `memory_mb`."""
+        began = time.monotonic()
+        pid = pidfd_pid(pidfd) if pidfd is not None else None
+        over = pid is not None and tree_kb(pid, memory_mb * 1024) > memory_mb * 1024
+        spent = time.monotonic() - began
+        self.next = began + spent + max(WATCH_EVERY_S, 10 * spent)
+        return over
 
 
 def cgroup_v2_memory() -> tuple[bool, str]:

@@ -612,7 +612,7 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
     deadline = started + limits.time_s
     next_beat = started + heartbeat_every
     next_disk = started + 0.5
-    next_memory = started + memwatch.WATCH_EVERY_S
+    memory = memwatch.Watch(started)
     exited_at = None
     wait_status = None
 
@@ -653,10 +653,8 @@ def _supervise(proc, status_r, scratch, limits, heartbeat, heartbeat_every, star
                     used, entries = _scratch_usage(scratch.path, limits.scratch_entries)
                     if used > limits.scratch_mb * 1024 * 1024 or entries > limits.scratch_entries:
                         kill("disk")
-                elif now >= next_memory:
-                    next_memory = now + memwatch.WATCH_EVERY_S
-                    if memwatch.over_limit(inner_pidfd, limits.memory_mb):
-                        kill("memory")
+                elif memory.due(now) and memory.over_limit(inner_pidfd, limits.memory_mb):
+                    kill("memory")
             if exited_at is None:
                 pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
                 if pid:
