@@ -261,6 +261,29 @@ def check_available() -> Tools:
     return Tools(bwrap=bwrap, prlimit=prlimit, setpriv=setpriv, runtime=runtime)
 
 
+def capabilities() -> dict:
+    """What confines submitted code on this machine (docs/sandbox.md), for a management command
+    and the staff page: the system-call filter, nested user namespaces, and which memory
+    accounting is in force (rlimits and the worker's count of the run; cgroups are not used)."""
+    try:
+        instructions = len(seccomp.program()) // 8
+        syscalls = {"in_force": True, "instructions": instructions, "denied": list(seccomp.DENIED)}
+    except seccomp.Unavailable as exc:
+        syscalls = {"in_force": False, "why": str(exc)}
+    cgroup_available, cgroup_why = memwatch.cgroup_v2_memory()
+    return {
+        "seccomp": syscalls,
+        "nested_user_namespaces": "refused (bwrap --disable-userns, and unshare/clone with CLONE_NEWUSER)",
+        "memory": {
+            "in_force": "rlimits and the worker's count of the whole run (no cgroup)",
+            "per_process": "RLIMIT_AS: the challenge's memory limit of address space",
+            "whole_run": f"PSS of all the run's processes, added up by the worker every {memwatch.WATCH_EVERY_S} s",
+            "cgroup_v2_memory_controller": cgroup_available,
+            "cgroup_v2": cgroup_why,
+        },
+    }
+
+
 # --- The scratch directory ------------------------------------------------------------------
 
 

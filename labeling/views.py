@@ -29,7 +29,7 @@ from courses.permissions import course_member, course_staff
 from labeling import access as acl
 from labeling import hints as hint_rules
 from labeling import leaderboard as lb
-from labeling import services
+from labeling import sandbox, services
 from labeling.forms import (
     BenchmarkForm,
     ChallengeForm,
@@ -485,6 +485,7 @@ def staff_submissions(request, access, slug):
         "filter_form": form,
         "page": paginate(request, subs, 50),
         "closed": acl.is_closed(challenge),
+        "sandbox": sandbox.capabilities(),
     }
     return _render(request, access, "labeling/staff_submissions.html", ctx)
 
