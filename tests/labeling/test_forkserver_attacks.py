@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
-from labeling import forkserver, sandbox
+from labeling import forkserver, memwatch, sandbox
 from tests.labeling.factories import seed_files
 from tests.labeling.test_forkserver import LIMITS, processes_with, run_in
 from tests.labeling.test_sandbox import majority
@@ -184,6 +185,11 @@ except OSError as exc:
     print('refused library', type(exc).__name__)
 """
         result, _, after, output = attack_then_next(server, code)
+        # The only pages a child shares with the server and the next child are copy-on-write:
+        # the server maps nothing shared and writable (seen from outside, as root).
+        pid = memwatch.pidfd_pid(server[-1].inner)
+        maps = [line.split() for line in Path(f"/proc/{pid}/maps").read_text().splitlines()]
+        assert len(maps) > 100 and [m for m in maps if m[1][1] == "w" and m[1][3] == "s"] == []
         out = result.stdout.decode()
         assert "VM_WRITEV -1 1" in out  # EPERM: the system-call filter
         assert "refused mem" in out and "refused library" in out and "WROTE" not in out, out
