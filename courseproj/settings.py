@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
 # address is refused until LOGIN_LOCKOUT_MINUTES after its last failure.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+AXES_VERBOSE = False  # no banner on every manage.py command (the lockouts are still logged)
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # in this order: accounts.lockout reads them so

@@ -38,7 +38,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from labeling import sandbox
+from labeling import memwatch, sandbox, seccomp
 from labeling.sandbox import Limits, Result, Scratch, Tools
 
 # CPU seconds the server itself may use over its life on top of one run's limit (its imports and
@@ -73,21 +73,30 @@ class ForkServer:
         self.status_r: int | None = None
         self.inner: int | None = None  # pidfd of the server, the sandbox's PID 1
         self.ready = False
-        runner_fd = status_w = theirs = None
+        runner_fd = status_w = theirs = seccomp_fd = None
         try:
             runner_fd = sandbox._runner_memfd()
+            seccomp_fd = seccomp.filter_fd()  # on the server, so on every child it forks
             self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
             self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             config = {"serve_fd": theirs.fileno(), "preload": list(sandbox.PRELOAD)}
             command = sandbox._command(
-                tools, self.scratch, limits, status_w, runner_fd, config, extra_cpu_s=SERVER_CPU_S, as_pid_1=True
+                tools,
+                self.scratch,
+                limits,
+                status_w,
+                runner_fd,
+                config,
+                extra_cpu_s=SERVER_CPU_S,
+                as_pid_1=True,
+                seccomp_fd=seccomp_fd,
             )
             self.proc = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                pass_fds=(status_w, runner_fd, theirs.fileno()),
+                pass_fds=(status_w, runner_fd, seccomp_fd, theirs.fileno()),
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
                 cwd="/",
                 start_new_session=True,
@@ -96,7 +105,7 @@ class ForkServer:
             self.close()
             raise
         finally:
-            for fd in (runner_fd, status_w):
+            for fd in (runner_fd, status_w, seccomp_fd):
                 if fd is not None:
                     os.close(fd)
             if theirs is not None:
@@ -187,6 +196,7 @@ class ForkServer:
         deadline = started + limits.time_s
         next_beat = started + heartbeat_every
         next_disk = started + 0.5
+        memory = memwatch.Watch(started)
         exited_at = clean_at = None
         try:
             while True:
@@ -204,6 +214,8 @@ class ForkServer:
                         used, entries = sandbox._scratch_usage(self.scratch.path, limits.scratch_entries)
                         if used > limits.scratch_mb * 1024 * 1024 or entries > limits.scratch_entries:
                             reason = "disk"
+                    elif memory.due(now) and memory.over_limit(self.inner, limits.memory_mb):
+                        reason = "memory"  # the child and what it started, not the server
                     if reason is not None:
                         # Killing PID 1 ends every process of the sandbox: the run, and the server.
                         result.killed = reason

@@ -239,6 +239,12 @@ def judge(result: sandbox.Result, limits: sandbox.Limits) -> tuple[str | None, s
             f"Stopped: the code wrote more than {limits.scratch_mb} MB or {limits.scratch_entries:,} files "
             "into its working directory."
         )
+    if result.killed == "memory":
+        return Status.MEMORY_EXCEEDED, (
+            f"Stopped: the code's processes together used more than the memory limit of {limits.memory_mb} MB "
+            "(numpy, pandas and scikit-learn take about 300 MB of it just by being imported). "
+            "Use less memory, e.g. smaller dtypes, processing in chunks or fewer processes."
+        )
     sig = result.signal
     if sig in (signal.SIGXCPU,) or (sig == signal.SIGKILL and result.cpu_s and result.cpu_s >= limits.time_s):
         return Status.TIMED_OUT, f"Stopped after using {limits.time_s:g} s of CPU time, the limit of this challenge."

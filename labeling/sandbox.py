@@ -44,6 +44,7 @@ from pathlib import Path
 from django.conf import settings
 
 from courseproj.lib.sandbox_paths import closed_folder
+from labeling import memwatch, seccomp
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Limits:
 class Result:
     exit_code: int | None = None  # the program's exit status; None if a signal ended it
     signal: int | None = None
-    killed: str | None = None  # why the scorer stopped it: "time", "disk", "abandoned"
+    killed: str | None = None  # why the scorer stopped it: "time", "disk", "memory", "abandoned"
     setup_error: str | None = None  # the sandbox or its Python did not start: nothing of the submission ran
     started: bool = False  # the runner reached the submission's first line
     runtime_s: float = 0.0
@@ -263,6 +264,10 @@ def check_available() -> Tools:
                 "The scoring worker runs as root but setpriv (util-linux) is missing, so it cannot drop to an "
                 "unprivileged user for the code; nothing was run."
             )
+    try:
+        seccomp.program()
+    except seccomp.Unavailable as exc:
+        raise SandboxUnavailable(f"The system-call filter cannot be built: {exc} Nothing was run.") from None
     runtime = load_runtime()
     uid, gid = sandbox_ids()
     for path in (runtime.root / "base", runtime.root / "venv", *map(Path, runtime.manifest["libdirs"])):
@@ -273,6 +278,29 @@ def check_available() -> Tools:
                 "put SANDBOX_RUNTIME_DIR where every user can read it. Nothing was run."
             )
     return Tools(bwrap=bwrap, prlimit=prlimit, setpriv=setpriv, runtime=runtime)
+
+
+def capabilities() -> dict:
+    """What confines submitted code on this machine (docs/sandbox.md), for a management command
+    and the staff page: the system-call filter, nested user namespaces, and which memory
+    accounting is in force (rlimits and the worker's count of the run; cgroups are not used)."""
+    try:
+        instructions = len(seccomp.program()) // 8
+        syscalls = {"in_force": True, "instructions": instructions, "denied": list(seccomp.DENIED)}
+    except seccomp.Unavailable as exc:
+        syscalls = {"in_force": False, "why": str(exc)}
+    cgroup_available, cgroup_why = memwatch.cgroup_v2_memory()
+    return {
+        "seccomp": syscalls,
+        "nested_user_namespaces": "refused (bwrap --disable-userns, and unshare/clone with CLONE_NEWUSER)",
+        "memory": {
+            "in_force": "rlimits and the worker's count of the whole run (no cgroup)",
+            "per_process": "RLIMIT_AS: the challenge's memory limit of address space",
+            "whole_run": f"PSS of all the run's processes, added up by the worker every {memwatch.WATCH_EVERY_S} s",
+            "cgroup_v2_memory_controller": cgroup_available,
+            "cgroup_v2": cgroup_why,
+        },
+    }
 
 
 # --- The scratch directory ------------------------------------------------------------------
@@ -433,7 +461,13 @@ def _scratch_usage(path: Path, max_entries: int) -> tuple[int, int]:
 
 
 def _bwrap_args(
-    tools: Tools, scratch: Scratch, limits: Limits, status_fd: int, runner_fd: int, as_pid_1: bool = False
+    tools: Tools,
+    scratch: Scratch,
+    limits: Limits,
+    status_fd: int,
+    runner_fd: int,
+    as_pid_1: bool = False,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     m = tools.runtime.manifest
     root = tools.runtime.root
@@ -453,6 +487,8 @@ def _bwrap_args(
     ]
     if as_pid_1:
         args.append("--as-pid-1")  # the fork server is PID 1 itself (labeling/forkserver.py)
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]  # labeling/seccomp.py, loaded just before the runner starts
     for libdir in m["libdirs"]:
         args += ["--ro-bind", libdir, libdir]
     # Merged-/usr systems reach /lib/... through a symlink; keep that path working.
@@ -481,6 +517,7 @@ def _command(
     config: dict,
     extra_cpu_s: int = 0,
     as_pid_1: bool = False,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     rl = limits.rlimits()
     if extra_cpu_s:
@@ -497,7 +534,7 @@ def _command(
             "--no-new-privs",
             "--",
         ]
-    command += _bwrap_args(tools, scratch, limits, status_fd, runner_fd, as_pid_1)
+    command += _bwrap_args(tools, scratch, limits, status_fd, runner_fd, as_pid_1, seccomp_fd)
     python = f"{RUNTIME_MOUNT}/bin/python"
     # -s: no user site; -B: no .pyc writes; -P: no script folder on sys.path (the runner adds the
     # working directory as `python file.py` would). Not -E: PYTHONHASHSEED above must apply.
@@ -546,28 +583,29 @@ def run(
         "limits": _runner_limits(limits),
         "ready_fd": ready_w,
     }
+    seccomp_fd = seccomp.filter_fd()
     result = Result()
     proc = None
     try:
-        command = _command(tools, scratch, limits, status_w, runner_fd, config)
+        command = _command(tools, scratch, limits, status_w, runner_fd, config, seccomp_fd=seccomp_fd)
         started = time.monotonic()
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(status_w, runner_fd, ready_w),
+            pass_fds=(status_w, runner_fd, ready_w, seccomp_fd),
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             cwd="/",
             start_new_session=True,
         )
-        for fd in (status_w, runner_fd, ready_w):
+        for fd in (status_w, runner_fd, ready_w, seccomp_fd):
             os.close(fd)
-        status_w = runner_fd = ready_w = None
+        status_w = runner_fd = ready_w = seccomp_fd = None
         _supervise(proc, status_r, ready_r, scratch, limits, heartbeat, heartbeat_every, started, result)
     finally:
         # Kills only on an exception in the supervision itself: never leave the sandbox behind.
-        _end(proc, status_w, runner_fd, ready_w, status_r, ready_r)
+        _end(proc, status_w, runner_fd, ready_w, seccomp_fd, status_r, ready_r)
     return result
 
 
@@ -617,6 +655,7 @@ def _supervise(proc, status_r, ready_r, scratch, limits, heartbeat, heartbeat_ev
     deadline = started + limits.time_s
     next_beat = started + heartbeat_every
     next_disk = started + 0.5
+    memory = memwatch.Watch(started)
     exited_at = None
     wait_status = None
 
@@ -657,6 +696,8 @@ def _supervise(proc, status_r, ready_r, scratch, limits, heartbeat, heartbeat_ev
                     used, entries = _scratch_usage(scratch.path, limits.scratch_entries)
                     if used > limits.scratch_mb * 1024 * 1024 or entries > limits.scratch_entries:
                         kill("disk")
+                elif memory.due(now) and memory.over_limit(inner_pidfd, limits.memory_mb):
+                    kill("memory")
             if exited_at is None:
                 pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
                 if pid:

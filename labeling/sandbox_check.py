@@ -112,6 +112,17 @@ def diagnose() -> Diagnosis:
         f"{bwrap}, {_first_line([bwrap, '--version'])}" if bwrap else "not installed: apt-get install bubblewrap",
     ):
         return report
+    facts = sandbox.capabilities()
+    filtered = facts["seccomp"]
+    report.add(
+        "system-call filter",
+        filtered["in_force"],
+        f"seccomp, {filtered['instructions']} BPF instructions, denies {len(filtered['denied'])} calls"
+        if filtered["in_force"]
+        else filtered["why"],
+    )
+    memory = facts["memory"]
+    report.add("memory accounting", True, f"{memory['in_force']}; cgroup v2: {memory['cgroup_v2']}")
     uid, gid = sandbox.sandbox_ids()
     as_user = []
     if uid != 0 and sandbox._tool("setpriv"):

@@ -280,13 +280,15 @@ def _server_state() -> tuple:
 
 def _clear_keyrings() -> None:
     """Keys added to the session, user or user-session keyring would outlive the child; empty
-    them (KEYCTL_CLEAR) and check that they are empty (KEYCTL_READ of nothing gives the size)."""
+    them (KEYCTL_CLEAR) and check that they are empty (KEYCTL_READ of nothing gives the size).
+    Under the sandbox's system-call filter keyctl and add_key fail with EPERM for the server and
+    every child alike, so no child could have added one."""
     for ring in (-3, -4, -5):  # KEY_SPEC_SESSION_KEYRING, _USER_KEYRING, _USER_SESSION_KEYRING
         try:
             _syscall("keyctl", 7, ring)
             size = _syscall("keyctl", 11, ring, None, 0)
         except OSError as exc:
-            if exc.errno in (errno.ENOKEY, errno.ENOSYS):
+            if exc.errno in (errno.ENOKEY, errno.ENOSYS, errno.EPERM):
                 continue
             raise
         if size:
@@ -349,8 +351,35 @@ def main() -> None:
     _run(config)
 
 
+def _thread_hook(default):
+    """threading.excepthook: a MemoryError no thread caught ends the run as out of memory, as it
+    would in the main thread (otherwise the thread dies, the program goes on and ends with no output)."""
+
+    def hook(args) -> None:
+        if args.exc_type is None or not issubclass(args.exc_type, MemoryError):
+            default(args)
+            return
+        _out_of_memory_in_a_thread(args)
+
+    return hook
+
+
+def _out_of_memory_in_a_thread(args) -> None:
+    if args.exc_type is not None and issubclass(args.exc_type, MemoryError):
+        with contextlib.suppress(MemoryError):
+            traceback.print_exception(args.exc_type, args.exc_value, args.exc_traceback)
+        sys.stderr.write("MemoryError in a thread: the code ran out of memory (the memory limit of the challenge).\n")
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+            sys.stdout.flush()
+        os._exit(EXIT_MEMORY)
+
+
 def _run(config: dict) -> None:
     _apply_limits(config["limits"])
+    import threading
+
+    threading.excepthook = _thread_hook(threading.excepthook)
     code = config["code"]
     sys.argv = [code]
     # As `python submission.py` would: the script's folder first on the import path.

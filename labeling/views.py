@@ -27,7 +27,7 @@ from courseproj.lib.pagecache import PageCache
 from courseproj.lib.pagination import paginate
 from courses.permissions import course_member, course_staff
 from labeling import access as acl
-from labeling import health, queue, services
+from labeling import health, queue, sandbox, services
 from labeling import hints as hint_rules
 from labeling import leaderboard as lb
 from labeling.forms import (
@@ -523,6 +523,7 @@ def staff_submissions(request, access, slug):
         "closed": acl.is_closed(challenge),
         "scorer_problems": health.active_problems(),
         "remedy": health.REMEDY,
+        "sandbox": sandbox.capabilities(),
     }
     return _render(request, access, "labeling/staff_submissions.html", ctx)
 

@@ -289,6 +289,62 @@ class TestResources:
 
     @pytest.mark.parametrize(
         "code",
+        [
+            # 8 threads share one address space: RLIMIT_AS stops them, the first MemoryError ends the run.
+            "import threading, time\n"
+            "def grab():\n    blocks = []\n    while True:\n        blocks.append(bytearray(20_000_000))\n"
+            "threads = [threading.Thread(target=grab) for _ in range(8)]\n"
+            "[t.start() for t in threads]\n[t.join() for t in threads]\n" + VALID_OUTPUT,
+            # A mapping counts against the address space whether or not it is touched.
+            "import mmap\nm = mmap.mmap(-1, 4 << 30, flags=mmap.MAP_SHARED)\n",
+            "import mmap\nf = open('/dev/zero', 'rb')\nm = mmap.mmap(f.fileno(), 4 << 30, prot=mmap.PROT_READ)\n",
+        ],
+        ids=["8 threads", "a shared mapping", "a mapped file"],
+    )
+    def test_memory_in_threads_or_mappings_is_memory_exceeded(self, hostile, evaluate, code):
+        services.update_challenge(hostile, time_limit_s=30)
+        outcome = evaluate(hostile, code)
+        assert outcome.status == Status.MEMORY_EXCEEDED, outcome
+        assert "768 MB" in outcome.message and "Error" in outcome.log_tail
+
+    @pytest.mark.parametrize(
+        "grab",
+        [
+            "block = b'x' * 300_000_000",
+            "import mmap\nblock = mmap.mmap(-1, 300_000_000)\nblock.write(b'x' * 300_000_000)",
+        ],
+        ids=["4 children", "4 children with mappings"],
+    )
+    def test_memory_of_many_processes_together_is_memory_exceeded(self, hostile, evaluate, grab):
+        # Each child stays under its own address-space limit; together they hold 1.2 GB of 768.
+        services.update_challenge(hostile, time_limit_s=30)
+        code = (
+            "import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n"
+            + "".join(f"        {line}\n" for line in grab.splitlines())
+            + "        print('holding', flush=True)\n        time.sleep(60)\n        os._exit(0)\n"
+            "time.sleep(60)\n"
+        )
+        started = time.monotonic()
+        outcome = evaluate(hostile, code)
+        assert outcome.status == Status.MEMORY_EXCEEDED, outcome
+        assert "processes together used more than the memory limit of 768 MB" in outcome.message
+        assert time.monotonic() - started < 25  # by memory, well before the time limit
+
+    def test_processes_under_the_limit_together_are_not_stopped(self, hostile, evaluate):
+        # 4 children of 100 MB each, forked after pandas was imported (pages they share count once).
+        services.update_challenge(hostile, time_limit_s=30)
+        code = (
+            "import os, time\nimport pandas\nchildren = []\nfor _ in range(4):\n    pid = os.fork()\n"
+            "    if pid == 0:\n        block = b'x' * 100_000_000\n        time.sleep(2)\n        os._exit(0)\n"
+            "    children.append(pid)\ntime.sleep(1)\n"
+            + VALID_OUTPUT
+            + "for pid in children:\n    os.waitpid(pid, 0)\n"
+        )
+        outcome = evaluate(hostile, code)
+        assert outcome.status == Status.SCORED, outcome
+
+    @pytest.mark.parametrize(
+        "code",
         ["while True:\n    pass\n", "import time\ntime.sleep(10**6)\n", "import threading\nthreading.Event().wait()\n"],
         ids=["loop", "sleep", "wait"],
     )
@@ -407,3 +463,182 @@ pd.DataFrame(rows).to_csv("summarized_data.csv", index=False)
         # Faking "out of memory" gets a submission nothing but a status that does not count.
         outcome = evaluate(hostile, "import os\nos._exit(86)\n")
         assert outcome.status == Status.MEMORY_EXCEEDED and outcome.scores is None
+
+
+# What a denied system call is tried with: arguments that, without the filter, would succeed or
+# fail with another error (so the EPERM/ENOSYS seen is the filter's). `call(name, *args)` makes
+# the raw call by number and records it refused or allowed; a run in which every call was refused
+# exits with the list (status 1), one in which any was allowed writes no output.
+SYSCALL_PROBE = """
+import ctypes, errno, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+NUMBERS = {numbers!r}
+refused, allowed = [], []
+def call(name, *args):
+    args = [ctypes.c_long(a) if isinstance(a, int) else a for a in args]
+    result = libc.syscall(ctypes.c_long(NUMBERS[name]), *args)
+    if result == 0 and name.startswith("clone"):
+        os._exit(0)  # a child was made: the call was allowed
+    if result == -1:
+        code = errno.errorcode[ctypes.get_errno()]
+        refused.append(name + ":" + code)
+        print("REFUSED", name, code, flush=True)
+    else:
+        allowed.append(name)
+        print("ALLOWED", name, result, flush=True)
+def address(buffer):
+    return ctypes.addressof(buffer)
+print([line.strip() for line in open("/proc/self/status") if line.startswith("Seccomp")], flush=True)
+{body}
+if allowed:
+    print("SOME ALLOWED", allowed)
+else:
+    sys.exit("every call refused: " + " ".join(refused))
+"""
+
+NAMESPACE_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000]
+DENIED_CALLS = {
+    "ptrace": ("EPERM", 'call("ptrace", 0, 0, 0, 0)  # PTRACE_TRACEME'),
+    "process_vm_readv/writev": (
+        "EPERM",
+        "a, b = ctypes.create_string_buffer(8), ctypes.create_string_buffer(b'secret!')\n"
+        "here, there = (ctypes.c_size_t * 2)(address(a), 8), (ctypes.c_size_t * 2)(address(b), 8)\n"
+        'call("process_vm_readv", os.getpid(), address(here), 1, address(there), 1, 0)\n'
+        'call("process_vm_writev", os.getpid(), address(here), 1, address(there), 1, 0)',
+    ),
+    "perf_event_open": (
+        "EPERM",
+        "attr = ctypes.create_string_buffer(struct.pack('<IIQQQQQ', 1, 128, 0, 0, 0, 0, 0x60).ljust(128, b'\\0'))\n"
+        'call("perf_event_open", address(attr), 0, -1, -1, 0)  # software CPU clock of itself, user only',
+    ),
+    "bpf": (
+        "EPERM",
+        "attr = ctypes.create_string_buffer(struct.pack('<IIII', 2, 4, 4, 1).ljust(72, b'\\0'))\n"
+        'call("bpf", 0, address(attr), 72)  # BPF_MAP_CREATE of an array',
+    ),
+    "userfaultfd": ("EPERM", 'call("userfaultfd", 0o2000000 | 1)  # UFFD_USER_MODE_ONLY, allowed unprivileged'),
+    "io_uring_*": (
+        "EPERM",
+        "params = ctypes.create_string_buffer(120)\n"
+        'call("io_uring_setup", 4, address(params))\n'
+        'call("io_uring_enter", 0, 0, 0, 0, 0, 0)\n'
+        'call("io_uring_register", 0, 0, 0, 0)',
+    ),
+    "keyctl/add_key/request_key": (
+        "EPERM",
+        'call("keyctl", 0, -3, 1)  # KEYCTL_GET_KEYRING_ID of the session keyring\n'
+        'call("add_key", b"user", b"note", b"kept", 4, -3)\n'
+        'call("request_key", b"user", b"note", None, 0)',
+    ),
+    "clone with new namespaces": (
+        "EPERM",
+        f"for flag in {NAMESPACE_FLAGS!r}:\n    call('clone', flag | 17, 0, 0, 0, 0)  # | SIGCHLD",
+    ),
+    "clone3": (
+        "ENOSYS",
+        "args = ctypes.create_string_buffer(struct.pack('<QQQQQQQQQQQ', 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0))\n"
+        'call("clone3", address(args), 88)',
+    ),
+    "unshare with new namespaces": (
+        "EPERM",
+        f"for flag in {[*NAMESPACE_FLAGS, 0x80]!r}:\n    call('unshare', flag)",
+    ),
+    "mount/umount/pivot_root and the new mount API": (
+        "EPERM",
+        'call("mount", b"none", b"/tmp", b"tmpfs", 0, None)\n'
+        'call("umount2", b"/tmp", 2)  # MNT_DETACH\n'
+        'call("pivot_root", b"/tmp", b"/tmp")\n'
+        'call("fsopen", b"tmpfs", 0)\n'
+        'call("open_tree", -100, b"/tmp", 1)  # OPEN_TREE_CLONE\n'
+        'call("fspick", -100, b"/tmp", 0)\n'
+        'call("mount_setattr", -100, b"/tmp", 0, None, 0)',
+    ),
+    "kexec_*": ("EPERM", 'call("kexec_load", 0, 0, None, 0)\ncall("kexec_file_load", -1, -1, 0, b"", 0)'),
+    "init_module/finit_module": (
+        "EPERM",
+        'call("init_module", None, 0, b"")\ncall("finit_module", 0, b"", 0)\ncall("delete_module", b"x", 0)',
+    ),
+    "personality changes": (
+        "EPERM",
+        'call("personality", 0x0040000)  # ADDR_NO_RANDOMIZE\ncall("personality", 0x0400000)  # READ_IMPLIES_EXEC',
+    ),
+    "ioctl TIOCSTI": (
+        "EPERM",
+        "char = ctypes.create_string_buffer(b'x')\n"
+        'call("ioctl", 0, 0x5412, address(char))  # without the filter: ENOTTY (stdin is /dev/null)\n'
+        'call("ioctl", 0, 0x100005412, address(char))  # high bits set: the kernel ignores them',
+    ),
+    "setns": (
+        "EPERM",
+        'for kind in ("uts", "net", "mnt", "user"):\n'
+        '    call("setns", os.open(f"/proc/self/ns/{kind}", os.O_RDONLY), 0)  # its own: EINVAL/EPERM without',
+    ),
+    "setpriority of the whole uid": (
+        "EPERM",
+        'call("setpriority", 2, 0, 19)  # PRIO_USER: would reach every sandbox of this uid',
+    ),
+}
+SYSCALL_NAMES = [
+    "ptrace", "process_vm_readv", "process_vm_writev", "perf_event_open", "bpf", "userfaultfd", "io_uring_setup",
+    "io_uring_enter", "io_uring_register", "keyctl", "add_key", "request_key", "clone", "clone3", "unshare",
+    "mount", "umount2", "pivot_root", "fsopen", "open_tree", "fspick", "mount_setattr", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "personality", "ioctl", "setns",
+    "setpriority",
+]  # fmt: skip
+
+
+def syscall_probe(body: str) -> str:
+    import pyseccomp
+
+    numbers = {name: pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name) for name in SYSCALL_NAMES}
+    return SYSCALL_PROBE.format(numbers=numbers, body=body)
+
+
+class TestSystemCalls:
+    @pytest.mark.parametrize(("expected", "body"), DENIED_CALLS.values(), ids=DENIED_CALLS.keys())
+    def test_a_denied_call_is_refused_and_the_run_fails_with_a_message(self, hostile, evaluate, expected, body):
+        outcome = evaluate(hostile, syscall_probe(body))
+        assert "Seccomp:\\t2" in outcome.log_tail or "'Seccomp:\\t2'" in outcome.log_tail, outcome.log_tail
+        assert "ALLOWED" not in outcome.log_tail, outcome.log_tail
+        refused = [line.split()[1:] for line in outcome.log_tail.splitlines() if line.startswith("REFUSED")]
+        assert refused and all(code == expected for _, code in refused), outcome.log_tail
+        assert outcome.status == Status.FAILED
+        assert outcome.message.startswith("The code stopped with exit status 1"), outcome.message
+        assert "every call refused" in outcome.log_tail
+
+    def test_a_call_of_another_abi_kills_the_process(self, hostile, evaluate):
+        # getpid through int 0x80 (the i386 ABI), where the filter's numbers would not apply.
+        code = """
+import ctypes, mmap
+page = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+page.write(bytes([0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0xC3]))  # mov eax, 20; int 0x80; ret
+print("calling", flush=True)
+print("RETURNED", ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))())
+"""
+        outcome = evaluate(hostile, code)
+        assert "calling" in outcome.log_tail and "RETURNED" not in outcome.log_tail, outcome.log_tail
+        assert outcome.status == Status.FAILED
+        assert outcome.message.startswith("The code was killed by signal 31 (SIGSYS)"), outcome.message
+
+    def test_threads_processes_and_the_libraries_run_under_the_filter(self, hostile, evaluate):
+        code = (
+            """
+import multiprocessing, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np, scipy.linalg, sklearn.linear_model
+with ThreadPoolExecutor(8) as pool:
+    sums = list(pool.map(lambda i: float(np.linalg.inv(np.eye(50) * (i + 1)).sum()), range(16)))
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    squares = pool.map(abs, [-1, -2, -3])
+child = subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip()
+x = np.random.default_rng(0).normal(size=(200, 3))
+model = sklearn.linear_model.LogisticRegression().fit(x, x[:, 0] > 0)
+print("OK", round(sum(sums), 3), squares, child, scipy.linalg.det(np.eye(3)), model.score(x, x[:, 0] > 0) > 0.9)
+"""
+            + VALID_OUTPUT
+        )
+        services.update_challenge(hostile, time_limit_s=60)
+        outcome = evaluate(hostile, code)
+        assert outcome.status == Status.SCORED, outcome
+        assert "OK 169.036 [1, 2, 3] 42 1.0 True" in outcome.log_tail, outcome.log_tail

@@ -430,6 +430,13 @@ class TestStaffSubmissions:
         body = client.get(url("staff_submissions", challenge) + "?kind=benchmarks").content.decode()
         assert "Majority vote" in body and "Mia Member" not in body
 
+    def test_staff_see_what_confines_the_code(self, people, client_for, challenge):
+        body = client_for(people.ta).get(url("staff_submissions", challenge)).content.decode()
+        facts = body.split('id="sandbox-facts"')[1].split("</p>")[0]
+        assert "system-call filter on (32 calls refused" in facts
+        assert "memory: rlimits and the worker&#x27;s count of the whole run (no cgroup)" in facts
+        assert "cgroup v2:" in facts
+
     def test_staff_see_code_logs_and_history(self, people, client_for, challenge):
         sub = make_scored_submission(challenge, people.member, code=b"print(42)\n", log_tail="done")
         body = client_for(people.ta).get(url("submission", challenge, sub.pk)).content.decode()

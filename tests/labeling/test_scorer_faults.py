@@ -182,7 +182,8 @@ class TestOperatorCommands:
     def test_check_sandbox_says_what_works(self, sandbox_tools, capsys):
         call_command("check_sandbox")
         out = capsys.readouterr().out
-        for part in ("bubblewrap", "user namespaces", "sandbox user", "runtime", "packages", "trivial submission"):
+        parts = ("bubblewrap", "system-call filter", "memory accounting", "user namespaces", "sandbox user", "runtime")
+        for part in (*parts, "packages", "trivial submission"):
             assert f"ok   {part}" in out, out
         assert f"Python {sandbox_tools.runtime.python}" in out and "numpy 2." in out
         assert "The sandbox works" in out
