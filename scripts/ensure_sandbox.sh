@@ -1,3 +1,4 @@
 #!/usr/bin/env bash
-# Make sure bubblewrap (the scoring sandbox) is installed; install it with apt-get when we are root.
-exec bash "$(dirname "$0")/ensure_packages.sh" bubblewrap:bwrap
+# Make sure bubblewrap (the scoring sandbox) and libseccomp (its system-call filter, loaded by
+# pyseccomp) are installed; install them with apt-get when we are root.
+exec bash "$(dirname "$0")/ensure_packages.sh" bubblewrap:bwrap libseccomp2
