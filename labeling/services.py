@@ -35,6 +35,7 @@ from labeling.models import (
     Submission,
     SubmissionEvent,
 )
+from labeling.signals import submission_queued
 
 log = logging.getLogger(__name__)
 
@@ -339,22 +340,8 @@ def _check_code(challenge: Challenge, code: bytes, filename: str) -> list[str]:
 
 
 def _enqueue_on_commit(submission_id: int) -> None:
-    transaction.on_commit(lambda: enqueue(submission_id))
-
-
-def enqueue(submission_id: int) -> bool:
-    """Send the scoring job. A broker that is down is logged, not raised: the row is queued in
-    the database and the sweeper sends the job again (the database is the source of truth)."""
-    from kombu.exceptions import OperationalError
-
-    from labeling.tasks import score_submission
-
-    try:
-        score_submission.delay(submission_id)
-    except OperationalError as exc:
-        log.warning("Could not enqueue submission %s (%s); the sweeper will retry.", submission_id, exc)
-        return False
-    return True
+    """Say that the submission waits for a scoring job: labeling/tasks.py sends it after the commit."""
+    submission_queued.send(sender=Submission, submission_id=submission_id)
 
 
 def _event(submission_id: int, old: str, new: str, actor=None, note: str = "") -> None:
