@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # The name of the submitted file in the sandbox's working directory.
 CODE_FILENAME = "submission.py"
 SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Every setting of a challenge the services take and staff may change: the one list (the form,
+# labeling/forms.py, and the API's serializer take theirs from it, adding the slug).
 CHALLENGE_FIELDS = (
     "title",
     "instructions",
