@@ -259,6 +259,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A service's ValidationError → 400, in the body its app answers with (courseproj/lib/api_errors.py).
+    "EXCEPTION_HANDLER": "courseproj.lib.api_errors.exception_handler",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
 }
 SPECTACULAR_SETTINGS = {

@@ -461,28 +461,21 @@ def _staff_team_action(request, access, team_id, action, done: str):
     return redirect("teams:detail", access.course.slug, ta.team.pk)
 
 
-@require_POST
-@course_staff
-def dissolve(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.dissolve_team, "{team} is dissolved.")
+def _staff_team_page(action, done: str, role=course_staff):
+    """The POST page of one staff action on a team (behind `role`), through _staff_team_action."""
+
+    @require_POST
+    @role
+    def view(request, access, team_id):
+        return _staff_team_action(request, access, team_id, action, done)
+
+    return view
 
 
-@require_POST
-@course_staff
-def lock(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.lock_team, "{team} is locked.")
-
-
-@require_POST
-@course_staff
-def unlock(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.unlock_team, "{team} is unlocked.")
-
-
-@require_POST
-@course_instructor
-def solo_approve(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.approve_solo, "{team} may work alone.")
+dissolve = _staff_team_page(services.dissolve_team, "{team} is dissolved.")
+lock = _staff_team_page(services.lock_team, "{team} is locked.")
+unlock = _staff_team_page(services.unlock_team, "{team} is unlocked.")
+solo_approve = _staff_team_page(services.approve_solo, "{team} may work alone.", role=course_instructor)
 
 
 @require_POST
