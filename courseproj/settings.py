@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "proposals",
     "labeling",
     "grading",
+    "courseproj.lib.pagecache",  # no models: the page cache's version table and triggers
 ]
 
 MIDDLEWARE = [
@@ -108,7 +109,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The page cache (courseproj/lib/pagecache.py): exact, versioned by the database, so each
+# The page cache (courseproj/lib/pagecache/): exact, versioned by the database, so each
 # process may keep its own copy. CACHE_URL: empty for local memory, redis://host:6379/1 to
 # share one between the web processes, dummy:// for none.
 CACHE_URL = env_str("CACHE_URL")
