@@ -36,6 +36,7 @@ from labeling.models import (
     SubmissionEvent,
 )
 from labeling.signals import submission_queued
+from teams.services import team_of
 
 log = logging.getLogger(__name__)
 
@@ -286,8 +287,6 @@ def load_gold(challenge: Challenge) -> scoring.Gold:
 def participant_for(challenge: Challenge, user) -> str:
     """Who a submission by `user` belongs to on the board: "u:<id>", or "t:<team id>" in a team challenge."""
     if challenge.participation == Participation.TEAM:
-        from teams.services import team_of
-
         team = team_of(user, challenge.course)
         if team is None:
             raise ValidationError("This is a team challenge: join or form a team first, then submit as the team.")
