@@ -11,6 +11,6 @@ __all__ = ["app"]
 
 @worker_process_init.connect
 def _no_warm_sandbox(**kwargs) -> None:
-    from labeling import pipeline
+    from labeling import pipeline  # the app registry is ready only once the worker runs
 
-    pipeline.warm_up = lambda challenge: None
+    pipeline.warm_sandbox.warm_up = lambda challenge: None

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "proposals",
     "labeling",
     "grading",
+    "courseproj.lib.pagecache",  # no models: the page cache's version table and triggers
 ]
 
 MIDDLEWARE = [
@@ -108,7 +109,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The page cache (courseproj/lib/pagecache.py): exact, versioned by the database, so each
+# The page cache (courseproj/lib/pagecache/): exact, versioned by the database, so each
 # process may keep its own copy. CACHE_URL: empty for local memory, redis://host:6379/1 to
 # share one between the web processes, dummy:// for none.
 CACHE_URL = env_str("CACHE_URL")
@@ -259,6 +260,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A service's ValidationError → 400, in the body its app answers with (courseproj/lib/api_errors.py).
+    "EXCEPTION_HANDLER": "courseproj.lib.api_errors.exception_handler",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
 }
 SPECTACULAR_SETTINGS = {

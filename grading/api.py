@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,6 +11,7 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseproj.lib.api_errors import RefusalsAsDetail
 from courses.permissions import CourseMember, CourseStaff
 from grading import access as grading_access
 from grading import lms, services
@@ -30,19 +29,11 @@ from grading.serializers import (
 from grading.sheet import build_sheet
 
 
-@contextlib.contextmanager
-def service_errors():
-    try:
-        yield
-    except ValidationError as exc:
-        raise APIValidationError({"detail": exc.messages}) from None
-
-
 def _name(user) -> str:
     return user.get_full_name() or user.email
 
 
-class EvaluationList(generics.ListCreateAPIView):
+class EvaluationList(RefusalsAsDetail, generics.ListCreateAPIView):
     """The course's evaluation windows; staff open new ones."""
 
     serializer_class = EvaluationSerializer
@@ -54,13 +45,12 @@ class EvaluationList(generics.ListCreateAPIView):
         return Evaluation.objects.filter(course=self.request.course_access.course)
 
     def perform_create(self, serializer):
-        with service_errors():
-            serializer.instance = services.create_evaluation(
-                self.request.course_access.course, by=self.request.user, **serializer.validated_data
-            )
+        serializer.instance = services.create_evaluation(
+            self.request.course_access.course, by=self.request.user, **serializer.validated_data
+        )
 
 
-class EvaluationDetail(generics.RetrieveUpdateAPIView):
+class EvaluationDetail(RefusalsAsDetail, generics.RetrieveUpdateAPIView):
     serializer_class = EvaluationSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
@@ -73,11 +63,10 @@ class EvaluationDetail(generics.RetrieveUpdateAPIView):
     def perform_update(self, serializer):
         e = serializer.instance
         data = {"title": e.title, "opens_at": e.opens_at, "closes_at": e.closes_at, **serializer.validated_data}
-        with service_errors():
-            services.update_evaluation(e, **data)
+        services.update_evaluation(e, **data)
 
 
-class EvaluationAnswer(APIView):
+class EvaluationAnswer(RefusalsAsDetail, APIView):
     """The caller's own answer (students): read it, or replace it while the window is open."""
 
     permission_classes = [CourseMember]
@@ -116,11 +105,10 @@ class EvaluationAnswer(APIView):
         scores: dict[int, dict[str, int]] = {}
         for r in data["ratings"]:
             scores.setdefault(r["ratee"], {})[r["dimension"]] = r["score"]
-        with service_errors():
-            services.answer_evaluation(
-                evaluation, request.user, team, scores,
-                team_comment=data["team_comment"], confidential_comment=data["confidential_comment"],
-            )  # fmt: skip
+        services.answer_evaluation(
+            evaluation, request.user, team, scores,
+            team_comment=data["team_comment"], confidential_comment=data["confidential_comment"],
+        )  # fmt: skip
         return Response(self._out(evaluation, request.user, team))
 
 
@@ -161,14 +149,13 @@ class EvaluationResults(APIView):
 
 
 def _action(method, doc: str):
-    class Action(APIView):
+    class Action(RefusalsAsDetail, APIView):
         permission_classes = [CourseStaff]
 
         @extend_schema(request=None, responses={200: EvaluationSerializer}, description=doc)
         def post(self, request, course_slug, pk):
             evaluation = grading_access.get_evaluation(request.course_access, pk)
-            with service_errors():
-                method(evaluation)
+            method(evaluation)
             evaluation.refresh_from_db()
             return Response(EvaluationSerializer(evaluation).data)
 

@@ -9,7 +9,6 @@ rescore, disqualify, close, export the standings.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -21,6 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseproj.lib.api_errors import RefusalsByField
 from courses.permissions import CourseMember, CourseStaff
 from labeling import access as acl
 from labeling import hints as hint_rules
@@ -45,14 +45,8 @@ from labeling.serializers import (
 )
 
 
-def _raise(exc: DjangoValidationError):
-    """A service's ValidationError as a 400 that lists every problem."""
-    if hasattr(exc, "error_dict"):
-        raise ValidationError(exc.message_dict) from None
-    raise ValidationError({"detail": exc.messages}) from None
-
-
-class ChallengeMixin:
+# A service's refusal answers 400 with every problem, by field where it has fields (courseproj/lib/api_errors.py).
+class ChallengeMixin(RefusalsByField):
     """Resolves the URL's challenge for the caller (404 if it is not in their course)."""
 
     permission_classes = [CourseMember]
@@ -75,7 +69,7 @@ class ChallengeMixin:
         }
 
 
-class ChallengeList(generics.ListCreateAPIView):
+class ChallengeList(RefusalsByField, generics.ListCreateAPIView):
     """The course's challenges (members); create one (staff, multipart with `inputs` and `gold`)."""
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
@@ -107,10 +101,7 @@ class ChallengeList(generics.ListCreateAPIView):
         data = dict(serializer.validated_data)
         files = _file_args(data)
         fields = {k: v for k, v in data.items() if k in CHALLENGE_FIELDS and k != "slug"}
-        try:
-            challenge = services.create_challenge(request.course_access.course, slug=data["slug"], **fields, **files)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        challenge = services.create_challenge(request.course_access.course, slug=data["slug"], **fields, **files)
         body = ChallengeStaffSerializer(challenge, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -161,10 +152,7 @@ class ChallengeDetail(ChallengeMixin, APIView):
         data = dict(serializer.validated_data)
         files = _file_args(data)
         fields = {k: v for k, v in data.items() if k in CHALLENGE_FIELDS and k != "slug"}
-        try:
-            challenge = services.update_challenge(Challenge.objects.get(pk=challenge.pk), **fields, **files)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        challenge = services.update_challenge(Challenge.objects.get(pk=challenge.pk), **fields, **files)
         return Response(ChallengeStaffSerializer(challenge, context={"request": request, "is_staff": True}).data)
 
 
@@ -220,10 +208,7 @@ class HintReveal(ChallengeMixin, APIView):
         challenge = self.get_challenge()
         acl.require_open_content(self.access, challenge)
         hint = get_object_or_404(Hint, pk=hint_id, challenge=challenge)
-        try:
-            hint_rules.reveal_hint(hint, request.user)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        hint_rules.reveal_hint(hint, request.user)
         views = hint_rules.visible_hints(challenge, request.user, is_staff=self.access.is_staff)
         view = next(v for v in views if v.hint.pk == hint.pk)
         return Response(HintSerializer(view).data)
@@ -268,12 +253,9 @@ class SubmissionList(ChallengeMixin, generics.ListAPIView):
         serializer = SubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        try:
-            submission = services.submit(
-                challenge, request.user, read_upload(upload, challenge.max_code_bytes), upload.name
-            )
-        except DjangoValidationError as exc:
-            _raise(exc)
+        submission = services.submit(
+            challenge, request.user, read_upload(upload, challenge.max_code_bytes), upload.name
+        )
         body = SubmissionSerializer(submission, context=self.submission_context()).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
 
@@ -313,10 +295,7 @@ class SubmissionCancel(SubmissionMixin, APIView):
     @extend_schema(request=None, responses=SubmissionSerializer)
     def post(self, request, course_slug, slug, pk):
         submission = self.get_submission()
-        try:
-            services.cancel_submission(submission, request.user)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        services.cancel_submission(submission, request.user)
         return self.respond(submission)
 
 
@@ -328,10 +307,7 @@ class SubmissionRescore(SubmissionMixin, APIView):
     @extend_schema(request=None, responses=SubmissionSerializer)
     def post(self, request, course_slug, slug, pk):
         submission = self.get_submission()
-        try:
-            services.rescore_submission(submission, request.user)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        services.rescore_submission(submission, request.user)
         return self.respond(submission)
 
 
@@ -345,10 +321,7 @@ class SubmissionDisqualify(SubmissionMixin, APIView):
         submission = self.get_submission()
         serializer = DisqualifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.disqualify_submission(submission, request.user, serializer.validated_data["reason"])
-        except DjangoValidationError as exc:
-            _raise(exc)
+        services.disqualify_submission(submission, request.user, serializer.validated_data["reason"])
         return self.respond(submission)
 
 
@@ -360,10 +333,7 @@ class SubmissionRequalify(SubmissionMixin, APIView):
     @extend_schema(request=None, responses=SubmissionSerializer)
     def post(self, request, course_slug, slug, pk):
         submission = self.get_submission()
-        try:
-            services.requalify_submission(submission, request.user)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        services.requalify_submission(submission, request.user)
         return self.respond(submission)
 
 
@@ -387,15 +357,12 @@ class BenchmarkList(ChallengeMixin, generics.ListAPIView):
         serializer = BenchmarkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        try:
-            sub = services.add_benchmark(
-                challenge,
-                serializer.validated_data["name"],
-                read_upload(upload, challenge.max_code_bytes),
-                upload.name,
-            )
-        except DjangoValidationError as exc:
-            _raise(exc)
+        sub = services.add_benchmark(
+            challenge,
+            serializer.validated_data["name"],
+            read_upload(upload, challenge.max_code_bytes),
+            upload.name,
+        )
         body = SubmissionSerializer(sub, context=self.submission_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -407,10 +374,7 @@ class ChallengeRescore(ChallengeMixin, APIView):
 
     @extend_schema(request=None, responses=RescoreResultSerializer)
     def post(self, request, course_slug, slug):
-        try:
-            count = services.rescore_challenge(self.get_challenge(), request.user)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        count = services.rescore_challenge(self.get_challenge(), request.user)
         return Response({"requeued": count})
 
 
@@ -421,10 +385,7 @@ class ChallengeClose(ChallengeMixin, APIView):
 
     @extend_schema(request=None, responses=ChallengeStaffSerializer)
     def post(self, request, course_slug, slug):
-        try:
-            challenge = lb.close_challenge(self.get_challenge(), request.user)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        challenge = lb.close_challenge(self.get_challenge(), request.user)
         return Response(ChallengeStaffSerializer(challenge, context={"request": request, "is_staff": True}).data)
 
 
@@ -504,8 +465,5 @@ class Picks(ChallengeMixin, APIView):
             raise PermissionDenied("Only participants pick final submissions.")
         serializer = PicksSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            lb.pick_final(challenge, request.user, serializer.validated_data["submission_ids"])
-        except DjangoValidationError as exc:
-            _raise(exc)
+        lb.pick_final(challenge, request.user, serializer.validated_data["submission_ids"])
         return Response(PicksSerializer(self._body(challenge)).data)

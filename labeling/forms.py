@@ -1,6 +1,7 @@
 from django import forms
 from django.forms import inlineformset_factory
 
+from labeling import services
 from labeling.models import Challenge, Hint, Status
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -31,26 +32,9 @@ def read_upload(upload, limit: int) -> bytes:
     return upload.read(limit + 1)
 
 
-CHALLENGE_FIELDS = [
-    "title",
-    "slug",
-    "instructions",
-    "output_filename",
-    "key_columns",
-    "label_column",
-    "metric",
-    "public_fraction",
-    "split_seed",
-    "opens_at",
-    "closes_at",
-    "daily_limit",
-    "max_queued",
-    "time_limit_s",
-    "memory_limit_mb",
-    "max_code_bytes",
-    "participation",
-    "final_picks",
-]
+# The form's fields: the settings the services take (labeling.services.CHALLENGE_FIELDS, the one
+# list), with the slug, chosen once when the challenge is created, after the title.
+CHALLENGE_FIELDS = [services.CHALLENGE_FIELDS[0], "slug", *services.CHALLENGE_FIELDS[1:]]
 
 
 class ChallengeForm(forms.ModelForm):

@@ -24,43 +24,47 @@ class ScorerFault(Exception):
 # What a traceback says when memory ran out (numpy, pandas, C++ extensions, the C library).
 MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"Unable to allocate", b"Cannot allocate memory")
 
-# Celery worker processes keep a warm sandbox, a fork server with numpy and pandas imported
-# (labeling/forkserver.py; labeling/tasks.py turns this on): a submission then waits for neither
-# bubblewrap's setup nor the imports (docs/performance.md). Elsewhere (score_file, the demo,
-# tests) each run starts its own sandbox.
-WARM = False
-_server: forkserver.ForkServer | None = None
 
+class WarmSandbox:
+    """The warm sandbox a Celery worker process keeps between submissions: a fork server with numpy
+    and pandas imported (labeling/forkserver.py), so a submission waits for neither bubblewrap's
+    setup nor the imports (docs/performance.md). Off unless the worker process turns it on
+    (labeling/tasks.py, when the process starts); elsewhere (score_file, the demo, tests) each run
+    starts its own sandbox."""
 
-def warm_up(challenge: Challenge) -> None:
-    """Have a warm sandbox ready for the next submission to `challenge`, unless one is."""
-    global _server
-    if not WARM:
-        return
-    try:
-        tools, limits = sandbox.check_available(), sandbox.Limits.for_challenge(challenge)
-        if _server is not None and _server.usable_for(tools, limits):
+    def __init__(self) -> None:
+        self.enabled = False
+        self.server: forkserver.ForkServer | None = None
+
+    def warm_up(self, challenge: Challenge) -> None:
+        """Have a warm sandbox ready for the next submission to `challenge`, unless one is."""
+        if not self.enabled:
             return
-        discard_warm()
-        _server = forkserver.ForkServer(tools, limits)
-    except (sandbox.SandboxUnavailable, OSError) as exc:
-        log.warning("Could not start a warm sandbox for the next submission: %s", exc)
+        try:
+            tools, limits = sandbox.check_available(), sandbox.Limits.for_challenge(challenge)
+            if self.server is not None and self.server.usable_for(tools, limits):
+                return
+            self.discard()
+            self.server = forkserver.ForkServer(tools, limits)
+        except (sandbox.SandboxUnavailable, OSError) as exc:
+            log.warning("Could not start a warm sandbox for the next submission: %s", exc)
+
+    def discard(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.close()
+
+    def for_run(self, tools: sandbox.Tools, limits: sandbox.Limits) -> forkserver.ForkServer | None:
+        """The warm sandbox if it serves exactly this kind of run, else None (and it is closed)."""
+        if self.server is not None and not self.server.usable_for(tools, limits):
+            if self.server.broken not in (None, "closed"):
+                log.warning("Replacing the warm sandbox: %s", self.server.broken)
+            self.discard()
+        return self.server
 
 
-def discard_warm() -> None:
-    global _server
-    server, _server = _server, None
-    if server is not None:
-        server.close()
-
-
-def _warm_server(tools: sandbox.Tools, limits: sandbox.Limits) -> forkserver.ForkServer | None:
-    """The warm sandbox if it serves exactly this kind of run, else None (and it is closed)."""
-    if _server is not None and not _server.usable_for(tools, limits):
-        if _server.broken not in (None, "closed"):
-            log.warning("Replacing the warm sandbox: %s", _server.broken)
-        discard_warm()
-    return _server
+# This process's warm sandbox: a worker process turns it on (labeling/tasks.py) and closes it.
+warm_sandbox = WarmSandbox()
 
 
 def score(submission_id: int, worker: str, *, next_fair: bool = False) -> str:
@@ -82,7 +86,8 @@ def score(submission_id: int, worker: str, *, next_fair: bool = False) -> str:
         log.info("Submission %s is not queued (done, cancelled, taken or gone); nothing to do.", submission_id)
         return "skipped"
     submission = Submission.objects.select_related("challenge").get(pk=submission_id)
-    warm_up(submission.challenge)  # no-op when the warm sandbox is there (the first run waits for its imports)
+    # A no-op when the warm sandbox is there (the first run waits for its imports).
+    warm_sandbox.warm_up(submission.challenge)
     try:
         try:
             outcome = evaluate(
@@ -106,7 +111,7 @@ def score(submission_id: int, worker: str, *, next_fair: bool = False) -> str:
             return "abandoned"
         return outcome.status
     finally:
-        warm_up(submission.challenge)  # replaced now if the run retired it: nobody waits for this
+        warm_sandbox.warm_up(submission.challenge)  # replaced now if the run retired it: nobody waits for this
 
 
 def evaluate(
@@ -134,7 +139,7 @@ def evaluate(
             f"{str(exc)[:200]}); check COURSEPROJ_DATA_DIR on the workers"
         ) from None
     limits = sandbox.Limits.for_challenge(challenge)
-    server = _warm_server(tools, limits)
+    server = warm_sandbox.for_run(tools, limits)
     try:
         return _run_and_judge(challenge, code, gold, inputs, tools, limits, heartbeat, server)
     except sandbox.SandboxUnavailable as exc:
@@ -144,7 +149,7 @@ def evaluate(
             raise
         # The warm sandbox failed before the run: one cold try tells whether the scorer is at fault.
         log.warning("The warm sandbox could not take the run; running it in a sandbox of its own.")
-        discard_warm()
+        warm_sandbox.discard()
     try:
         return _run_and_judge(challenge, code, gold, inputs, tools, limits, heartbeat, None)
     except sandbox.SandboxUnavailable as exc:

@@ -35,12 +35,16 @@ from labeling.models import (
     Submission,
     SubmissionEvent,
 )
+from labeling.signals import submission_queued
+from teams.services import team_of
 
 log = logging.getLogger(__name__)
 
 # The name of the submitted file in the sandbox's working directory.
 CODE_FILENAME = "submission.py"
 SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Every setting of a challenge the services take and staff may change: the one list (the form,
+# labeling/forms.py, and the API's serializer take theirs from it, adding the slug).
 CHALLENGE_FIELDS = (
     "title",
     "instructions",
@@ -283,8 +287,6 @@ def load_gold(challenge: Challenge) -> scoring.Gold:
 def participant_for(challenge: Challenge, user) -> str:
     """Who a submission by `user` belongs to on the board: "u:<id>", or "t:<team id>" in a team challenge."""
     if challenge.participation == Participation.TEAM:
-        from teams.services import team_of
-
         team = team_of(user, challenge.course)
         if team is None:
             raise ValidationError("This is a team challenge: join or form a team first, then submit as the team.")
@@ -339,22 +341,8 @@ def _check_code(challenge: Challenge, code: bytes, filename: str) -> list[str]:
 
 
 def _enqueue_on_commit(submission_id: int) -> None:
-    transaction.on_commit(lambda: enqueue(submission_id))
-
-
-def enqueue(submission_id: int) -> bool:
-    """Send the scoring job. A broker that is down is logged, not raised: the row is queued in
-    the database and the sweeper sends the job again (the database is the source of truth)."""
-    from kombu.exceptions import OperationalError
-
-    from labeling.tasks import score_submission
-
-    try:
-        score_submission.delay(submission_id)
-    except OperationalError as exc:
-        log.warning("Could not enqueue submission %s (%s); the sweeper will retry.", submission_id, exc)
-        return False
-    return True
+    """Say that the submission waits for a scoring job: labeling/tasks.py sends it after the commit."""
+    submission_queued.send(sender=Submission, submission_id=submission_id)
 
 
 def _event(submission_id: int, old: str, new: str, actor=None, note: str = "") -> None:

@@ -528,18 +528,33 @@ def staff_submissions(request, access, slug):
     return _render(request, access, "labeling/staff_submissions.html", ctx)
 
 
-@require_POST
-@course_staff
-def submission_rescore(request, access, slug, pk):
+def _submission_action(request, access, slug, pk, action, done: str):
+    """A staff action on one submission: `action(submission, user)`; a refusal is shown as a
+    message, and the page goes back to where the button was."""
     challenge = acl.get_challenge_for_user(access, slug)
     sub = acl.get_submission_for_user(access, challenge, pk).submission
     try:
-        services.rescore_submission(sub, request.user)
+        action(sub, request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
-        messages.success(request, f"Submission {sub.pk} is queued to be scored again.")
+        messages.success(request, done.format(pk=sub.pk))
     return redirect(_safe_next(request, _submission_url(access, challenge, sub)))
+
+
+def _submission_page(action, done: str):
+    """The POST page of a staff action on one submission, through _submission_action."""
+
+    @require_POST
+    @course_staff
+    def view(request, access, slug, pk):
+        return _submission_action(request, access, slug, pk, action, done)
+
+    return view
+
+
+submission_rescore = _submission_page(services.rescore_submission, "Submission {pk} is queued to be scored again.")
+submission_requalify = _submission_page(services.requalify_submission, "Submission {pk} is back on the leaderboard.")
 
 
 def _submission_url(access, challenge, sub) -> str:
@@ -556,33 +571,15 @@ def _safe_next(request, fallback: str) -> str:
 @require_POST
 @course_staff
 def submission_disqualify(request, access, slug, pk):
-    challenge = acl.get_challenge_for_user(access, slug)
-    sub = acl.get_submission_for_user(access, challenge, pk).submission
     form = DisqualifyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give a reason for the disqualification (it is shown to the participant).")
-    else:
-        try:
-            services.disqualify_submission(sub, request.user, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(_errors(exc)))
-        else:
-            messages.success(request, f"Submission {sub.pk} is disqualified: it is off the leaderboard.")
-    return redirect(_safe_next(request, _submission_url(access, challenge, sub)))
 
+    def disqualify(sub, user):
+        if not form.is_valid():
+            raise ValidationError("Give a reason for the disqualification (it is shown to the participant).")
+        services.disqualify_submission(sub, user, form.cleaned_data["reason"])
 
-@require_POST
-@course_staff
-def submission_requalify(request, access, slug, pk):
-    challenge = acl.get_challenge_for_user(access, slug)
-    sub = acl.get_submission_for_user(access, challenge, pk).submission
-    try:
-        services.requalify_submission(sub, request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(_errors(exc)))
-    else:
-        messages.success(request, f"Submission {sub.pk} is back on the leaderboard.")
-    return redirect(_safe_next(request, _submission_url(access, challenge, sub)))
+    done = "Submission {pk} is disqualified: it is off the leaderboard."
+    return _submission_action(request, access, slug, pk, disqualify, done)
 
 
 @require_POST

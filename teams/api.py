@@ -1,12 +1,10 @@
 """The teams REST API: the same services as the pages, behind the courses permission classes.
 
 A refusal from a service (ValidationError) becomes 400 with {"detail": ["<why>", ...]} like the
-other apps' APIs; 403 and 404 come from the access helpers.
+other apps' APIs (the actions inherit RefusalsAsDetail; courseproj/lib/api_errors.py answers it);
+403 and 404 come from the access helpers.
 """
 
-from contextlib import contextmanager
-
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +15,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courseproj.lib.api_errors import RefusalsAsDetail
 from courses.permissions import CourseInstructor, CourseMember, CourseStaff
 from teams import bulk, queries, services
 from teams.access import team_access
@@ -45,15 +44,6 @@ from teams.serializers import (
 )
 
 
-@contextmanager
-def refusals():
-    """Turn a service's ValidationError into a 400 that says why."""
-    try:
-        yield
-    except ValidationError as exc:
-        raise APIValidationError({"detail": exc.messages}) from None
-
-
 def team_data(team) -> dict:
     course = team.course
     decorated = queries.decorate(queries.teams_with_members(course).filter(pk=team.pk), course)
@@ -75,7 +65,7 @@ def _valid(serializer_class, request):
         OpenApiParameter("q", str, description="Search names, ideas and what teams look for."),
     ]
 )
-class TeamList(generics.ListCreateAPIView):
+class TeamList(RefusalsAsDetail, generics.ListCreateAPIView):
     """Teams of the course (any member); POST creates a team with the caller as first member (students)."""
 
     permission_classes = [CourseMember]
@@ -96,8 +86,7 @@ class TeamList(generics.ListCreateAPIView):
     @extend_schema(request=TeamCreateSerializer, responses={201: TeamSerializer})
     def post(self, request, course_slug):
         data = _valid(TeamCreateSerializer, request)
-        with refusals():
-            team = services.create_team(request.course_access.course, request.user, **data)
+        team = services.create_team(request.course_access.course, request.user, **data)
         return Response(team_data(team), status=status.HTTP_201_CREATED)
 
 
@@ -125,7 +114,7 @@ class MyTeam(APIView):
         return Response(body)
 
 
-class TeamDetail(APIView):
+class TeamDetail(RefusalsAsDetail, APIView):
     """One team. Members and staff PATCH its name, idea and what it is looking for."""
 
     permission_classes = [CourseMember]
@@ -138,27 +127,25 @@ class TeamDetail(APIView):
     def patch(self, request, course_slug, pk):
         team = team_access(request.course_access, pk, write=True).team
         data = _valid(TeamUpdateSerializer, request)
-        with refusals():
-            if "name" in data:
-                team = services.rename_team(team, request.user, data["name"])
-            if "idea" in data or "looking_for" in data:
-                services.edit_team(
-                    team,
-                    request.user,
-                    idea=data.get("idea", team.idea),
-                    looking_for=data.get("looking_for", team.looking_for),
-                )
+        if "name" in data:
+            team = services.rename_team(team, request.user, data["name"])
+        if "idea" in data or "looking_for" in data:
+            services.edit_team(
+                team,
+                request.user,
+                idea=data.get("idea", team.idea),
+                looking_for=data.get("looking_for", team.looking_for),
+            )
         return Response(team_data(team))
 
 
-class LeaveTeam(APIView):
+class LeaveTeam(RefusalsAsDetail, APIView):
     permission_classes = [CourseMember]
 
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk).team
-        with refusals():
-            dissolved = services.leave_team(team, request.user)
+        dissolved = services.leave_team(team, request.user)
         return Response({"left": team.name, "dissolved": dissolved})
 
 
@@ -195,7 +182,7 @@ class CourseHistory(generics.ListAPIView):
 # ---------------------------------------------------------------- requests and invitations
 
 
-class TeamRequests(APIView):
+class TeamRequests(RefusalsAsDetail, APIView):
     """GET: the team's pending join requests (members and staff). POST: ask to join (students)."""
 
     permission_classes = [CourseMember]
@@ -210,14 +197,13 @@ class TeamRequests(APIView):
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk).team
         data = _valid(MessageSerializer, request)
-        with refusals():
-            join_request = services.request_to_join(team, request.user, data["message"])
+        join_request = services.request_to_join(team, request.user, data["message"])
         return Response(JoinRequestSerializer(join_request).data, status=status.HTTP_201_CREATED)
 
 
 # POST: a service answers a pending join request or invitation; the answer is the row as it is now.
 # (A comment, not a docstring: the schema would give it to every subclass without one.)
-class _AnswerAction(APIView):
+class _AnswerAction(RefusalsAsDetail, APIView):
     permission_classes = [CourseMember]
     rows = None  # the model's rows, with what the serializer reads
     serializer_class = None  # also the response in the schema
@@ -230,8 +216,7 @@ class _AnswerAction(APIView):
         pending = get_object_or_404(self.rows, pk=pk, course=access.course)
         if self.members_only:
             team_access(access, pending.team_id, write=True)
-        with refusals():
-            type(self).service(pending, request.user)
+        type(self).service(pending, request.user)
         return Response(self.serializer_class(pending).data)
 
 
@@ -258,7 +243,7 @@ class WithdrawRequest(_RequestAction):
     members_only = False
 
 
-class TeamInvitations(APIView):
+class TeamInvitations(RefusalsAsDetail, APIView):
     """GET: the team's pending invitations. POST: a member invites a student by e-mail."""
 
     permission_classes = [CourseMember]
@@ -273,8 +258,7 @@ class TeamInvitations(APIView):
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk, write=True).team
         data = _valid(InviteSerializer, request)
-        with refusals():
-            invitation = services.invite_student(team, request.user, data["email"], data["message"])
+        invitation = services.invite_student(team, request.user, data["email"], data["message"])
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
@@ -303,7 +287,7 @@ class CancelInvitation(_InvitationAction):
 # ---------------------------------------------------------------- teams of one
 
 
-class SoloRequest(APIView):
+class SoloRequest(RefusalsAsDetail, APIView):
     """The only member asks to work alone, with a reason an instructor reads."""
 
     permission_classes = [CourseMember]
@@ -312,31 +296,28 @@ class SoloRequest(APIView):
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk, write=True).team
         data = _valid(SoloRequestSerializer, request)
-        with refusals():
-            services.request_solo(team, request.user, data["reason"])
+        services.request_solo(team, request.user, data["reason"])
         return Response(team_data(team))
 
 
-class SoloApprove(APIView):
+class SoloApprove(RefusalsAsDetail, APIView):
     permission_classes = [CourseInstructor]
 
     @extend_schema(request=None, responses=TeamSerializer)
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk).team
-        with refusals():
-            services.approve_solo(team, request.user)
+        services.approve_solo(team, request.user)
         return Response(team_data(team))
 
 
-class SoloReject(APIView):
+class SoloReject(RefusalsAsDetail, APIView):
     permission_classes = [CourseInstructor]
 
     @extend_schema(request=SoloRejectSerializer, responses=TeamSerializer)
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk).team
         data = _valid(SoloRejectSerializer, request)
-        with refusals():
-            services.reject_solo(team, request.user, data["note"])
+        services.reject_solo(team, request.user, data["note"])
         return Response(team_data(team))
 
 
@@ -366,7 +347,7 @@ class BoardList(generics.ListAPIView):
         )
 
 
-class MyBoardPost(APIView):
+class MyBoardPost(RefusalsAsDetail, APIView):
     """The caller's board post: GET it, PUT it up (students without a team), DELETE takes it down."""
 
     permission_classes = [CourseMember]
@@ -382,8 +363,7 @@ class MyBoardPost(APIView):
     def put(self, request, course_slug):
         serializer = BoardPostSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with refusals():
-            post = services.save_board_post(request.course_access.course, request.user, **serializer.validated_data)
+        post = services.save_board_post(request.course_access.course, request.user, **serializer.validated_data)
         return Response(BoardPostSerializer(post).data)
 
     @extend_schema(request=None, responses={204: None})
@@ -406,7 +386,7 @@ class Overview(APIView):
         return Response(OverviewSerializer(queries.overview(request.course_access.course)).data)
 
 
-class MoveStudent(APIView):
+class MoveStudent(RefusalsAsDetail, APIView):
     """Staff move a student into a team (or out of any team with team=null)."""
 
     permission_classes = [CourseStaff]
@@ -417,13 +397,12 @@ class MoveStudent(APIView):
         data = _valid(MoveSerializer, request)
         student = get_object_or_404(bulk.students_of(access.course), pk=data["student"])
         team = team_access(access, data["team"]).team if data["team"] is not None else None
-        with refusals():
-            services.move_student(access.course, request.user, student, team)
+        services.move_student(access.course, request.user, student, team)
         new = services.team_of(student, access.course)
         return Response({"student": student.pk, "team": team_data(new) if new else None})
 
 
-class MergeTeams(APIView):
+class MergeTeams(RefusalsAsDetail, APIView):
     permission_classes = [CourseStaff]
 
     @extend_schema(request=MergeSerializer, responses=TeamSerializer)
@@ -432,20 +411,18 @@ class MergeTeams(APIView):
         data = _valid(MergeSerializer, request)
         keep = team_access(access, data["keep"]).team
         absorb = team_access(access, data["absorb"]).team
-        with refusals():
-            team = services.merge_teams(access.course, request.user, keep, absorb)
+        team = services.merge_teams(access.course, request.user, keep, absorb)
         return Response(team_data(team))
 
 
-class _TeamStaffAction(APIView):
+class _TeamStaffAction(RefusalsAsDetail, APIView):
     permission_classes = [CourseStaff]
     service = None
 
     @extend_schema(request=None, responses=TeamSerializer)
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk).team
-        with refusals():
-            type(self).service(team, request.user)
+        type(self).service(team, request.user)
         return Response(team_data(team))
 
 
@@ -457,14 +434,13 @@ class UnlockTeam(_TeamStaffAction):
     service = services.unlock_team
 
 
-class DissolveTeam(APIView):
+class DissolveTeam(RefusalsAsDetail, APIView):
     permission_classes = [CourseStaff]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, course_slug, pk):
         team = team_access(request.course_access, pk).team
-        with refusals():
-            services.dissolve_team(team, request.user)
+        services.dissolve_team(team, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -483,7 +459,7 @@ class PlanList(generics.ListAPIView):
         return Response(PlacementPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
 
-class PlanDetail(APIView):
+class PlanDetail(RefusalsAsDetail, APIView):
     """Staff: a plan; PATCH adjusts a draft (targets per student, names of new teams)."""
 
     permission_classes = [CourseStaff]
@@ -505,30 +481,27 @@ class PlanDetail(APIView):
             if not str(key).isdigit():
                 raise APIValidationError({"new_team_names": [f"{key!r} is not the number of a new team."]})
             names[int(key)] = name
-        with refusals():
-            plan = bulk.update_plan(plan, request.user, targets=targets, names=names)
+        plan = bulk.update_plan(plan, request.user, targets=targets, names=names)
         return Response(PlacementPlanSerializer(plan).data)
 
 
-class PlanApply(APIView):
+class PlanApply(RefusalsAsDetail, APIView):
     permission_classes = [CourseStaff]
 
     @extend_schema(request=None, responses=PlanResultSerializer)
     def post(self, request, course_slug, pk):
         plan = get_object_or_404(PlacementPlan, pk=pk, course=request.course_access.course)
-        with refusals():
-            result = bulk.apply_plan(plan, request.user)
+        result = bulk.apply_plan(plan, request.user)
         return Response(PlanResultSerializer(result).data)
 
 
-class PlanDiscard(APIView):
+class PlanDiscard(RefusalsAsDetail, APIView):
     permission_classes = [CourseStaff]
 
     @extend_schema(request=None, responses=PlacementPlanSerializer)
     def post(self, request, course_slug, pk):
         plan = get_object_or_404(PlacementPlan, pk=pk, course=request.course_access.course)
-        with refusals():
-            plan = bulk.discard_plan(plan, request.user)
+        plan = bulk.discard_plan(plan, request.user)
         return Response(PlacementPlanSerializer(plan).data)
 
 

@@ -220,6 +220,15 @@ def _new_team_names_excluding(course: Course, new_teams: list[dict], count: int)
     return names[:count]
 
 
+@dataclass
+class _Placing:
+    """What applying a plan works on, locked: its students, their memberships, the teams involved."""
+
+    by_id: dict[int, User]
+    current: dict[int, TeamMembership]
+    teams: dict[int, Team]
+
+
 def apply_plan(plan: PlacementPlan, actor) -> dict:
     """Carry out a draft plan in one transaction; refuse (changing nothing) if it no longer fits.
 
@@ -229,99 +238,9 @@ def apply_plan(plan: PlacementPlan, actor) -> dict:
     with transaction.atomic():
         plan = PlacementPlan.objects.select_for_update().get(pk=plan.pk)
         _check_draft(plan)
-        students = list(User.objects.filter(pk__in=[r["student"] for r in plan.placements]))
-        if len(students) != len(plan.placements):
-            raise ValidationError("A student in this plan no longer exists; make a new plan.")
-        _lock_students(course, students)
-        by_id = {u.pk: u for u in students}
-        current = {m.user_id: m for m in TeamMembership.objects.filter(course=course, user__in=students)}
-        for row in plan.placements:
-            now_in = current[row["student"]].team_id if row["student"] in current else None
-            if now_in != row.get("from"):
-                raise ValidationError(
-                    f"{display_name(by_id[row['student']])} changed teams after this plan was made; make a new plan."
-                )
-        existing_ids = {int(r["target"][5:]) for r in plan.placements if r["target"].startswith("team:")}
-        teams = _lock_teams(course, existing_ids | {m.team_id for m in current.values()})
-        view = describe_plan(plan)
-        if view.errors:
-            raise ValidationError(view.errors)
-        for new in plan.new_teams:
-            if Team.objects.filter(course=course, name__iexact=new["name"]).exists():
-                raise ValidationError(f"A team called {new['name']} already exists; rename the new team.")
-
-        created: dict[str, Team] = {}
-        for index, new in enumerate(plan.new_teams):
-            if any(r["target"] == f"new:{index}" for r in plan.placements):
-                try:
-                    with transaction.atomic():
-                        team = Team.objects.create(course=course, name=new["name"], created_by=actor)
-                except IntegrityError:
-                    raise ValidationError(f"A team called {new['name']} already exists; rename the new team.") from None
-                record(
-                    team, EventKind.CREATED, f"{display_name(actor)} created the team by auto-placement.", actor=actor
-                )
-                created[f"new:{index}"] = team
-                teams[team.pk] = team
-
-        def target_of(row):
-            kind, _, raw = row["target"].partition(":")
-            return created[row["target"]] if kind == "new" else teams[int(raw)]
-
-        # Everyone leaves first, then everyone arrives, so sizes never pass the maximum midway.
-        left_teams = set()
-        for row in plan.placements:
-            membership = current.get(row["student"])
-            target = target_of(row)
-            if membership is not None and membership.team_id != target.pk:
-                membership.delete()
-                old = teams[membership.team_id]
-                left_teams.add(old.pk)
-                student = by_id[row["student"]]
-                detail = f"{display_name(actor)} moved {display_name(student)} to {target.name} (auto-placement)."
-                record(old, EventKind.MOVED_OUT, detail, actor=actor, subject=student)
-        arrivals = defaultdict(list)
-        for row in plan.placements:
-            membership = current.get(row["student"])
-            target = target_of(row)
-            if membership is not None and membership.team_id == target.pk:
-                continue
-            student = by_id[row["student"]]
-            _add_member(
-                target,
-                student,
-                actor=actor,
-                kind=EventKind.MOVED_IN if membership else EventKind.JOINED,
-                detail=f"{display_name(actor)} placed {display_name(student)} here (auto-placement).",
-            )
-            arrivals[target.pk].append(student)
-        dissolved = []
-        for team_id in left_teams:
-            team = teams[team_id]
-            if not TeamMembership.objects.filter(team=team).exists():
-                dissolved.append(team.name)
-                _dissolve(
-                    team, actor=actor, reason="its member was placed in another team by auto-placement", members=[]
-                )
-        for team_id, people in arrivals.items():
-            team = teams[team_id]
-            notify(
-                people,
-                verb="team_placed",
-                message=f"An instructor placed you in {team.name}.",
-                course=course,
-                url=team_url(team),
-            )
-            others = [u for u in member_users(team) if u not in people]
-            if others:
-                names = ", ".join(display_name(u) for u in people)
-                notify(
-                    others,
-                    verb="team_placed",
-                    message=f"{names} joined {team.name}.",
-                    course=course,
-                    url=team_url(team),
-                )
+        placing = _lock_plan(course, plan)
+        _check_plan(course, plan, placing)
+        created, arrivals, dissolved = _carry_out_plan(course, plan, placing, actor)
         updated = PlacementPlan.objects.filter(pk=plan.pk, status=PlanStatus.DRAFT).update(
             status=PlanStatus.APPLIED, applied_at=timezone.now()
         )
@@ -329,6 +248,124 @@ def apply_plan(plan: PlacementPlan, actor) -> dict:
             raise ValidationError("This plan was applied or discarded meanwhile.")
     placed = sum(len(p) for p in arrivals.values())
     return {"placed": placed, "created": [t.name for t in created.values()], "dissolved": dissolved}
+
+
+def _lock_plan(course: Course, plan: PlacementPlan) -> _Placing:
+    """Read and lock the plan's students, their memberships and every team they leave or join
+    (refused if a student no longer exists)."""
+    students = list(User.objects.filter(pk__in=[r["student"] for r in plan.placements]))
+    if len(students) != len(plan.placements):
+        raise ValidationError("A student in this plan no longer exists; make a new plan.")
+    _lock_students(course, students)
+    by_id = {u.pk: u for u in students}
+    current = {m.user_id: m for m in TeamMembership.objects.filter(course=course, user__in=students)}
+    existing_ids = {int(r["target"][5:]) for r in plan.placements if r["target"].startswith("team:")}
+    teams = _lock_teams(course, existing_ids | {m.team_id for m in current.values()})
+    return _Placing(by_id=by_id, current=current, teams=teams)
+
+
+def _check_plan(course: Course, plan: PlacementPlan, placing: _Placing) -> None:
+    """Refuse a plan that no longer fits: a student changed teams meanwhile, a size or a team it
+    names no longer works, or a new team's name is taken."""
+    by_id, current = placing.by_id, placing.current
+    for row in plan.placements:
+        now_in = current[row["student"]].team_id if row["student"] in current else None
+        if now_in != row.get("from"):
+            raise ValidationError(
+                f"{display_name(by_id[row['student']])} changed teams after this plan was made; make a new plan."
+            )
+    view = describe_plan(plan)
+    if view.errors:
+        raise ValidationError(view.errors)
+    for new in plan.new_teams:
+        if Team.objects.filter(course=course, name__iexact=new["name"]).exists():
+            raise ValidationError(f"A team called {new['name']} already exists; rename the new team.")
+
+
+def _carry_out_plan(course: Course, plan: PlacementPlan, placing: _Placing, actor):
+    """Create the new teams, move everyone, dissolve the teams left empty and tell the people:
+    (created teams by "new:<n>", arrivals by team id, names of the dissolved teams)."""
+    by_id, current, teams = placing.by_id, placing.current, placing.teams
+    created = _create_plan_teams(course, plan, teams, actor)
+
+    def target_of(row):
+        kind, _, raw = row["target"].partition(":")
+        return created[row["target"]] if kind == "new" else teams[int(raw)]
+
+    # Everyone leaves first, then everyone arrives, so sizes never pass the maximum midway.
+    left_teams = set()
+    for row in plan.placements:
+        membership = current.get(row["student"])
+        target = target_of(row)
+        if membership is not None and membership.team_id != target.pk:
+            membership.delete()
+            old = teams[membership.team_id]
+            left_teams.add(old.pk)
+            student = by_id[row["student"]]
+            detail = f"{display_name(actor)} moved {display_name(student)} to {target.name} (auto-placement)."
+            record(old, EventKind.MOVED_OUT, detail, actor=actor, subject=student)
+    arrivals = defaultdict(list)
+    for row in plan.placements:
+        membership = current.get(row["student"])
+        target = target_of(row)
+        if membership is not None and membership.team_id == target.pk:
+            continue
+        student = by_id[row["student"]]
+        _add_member(
+            target,
+            student,
+            actor=actor,
+            kind=EventKind.MOVED_IN if membership else EventKind.JOINED,
+            detail=f"{display_name(actor)} placed {display_name(student)} here (auto-placement).",
+        )
+        arrivals[target.pk].append(student)
+    dissolved = []
+    for team_id in left_teams:
+        team = teams[team_id]
+        if not TeamMembership.objects.filter(team=team).exists():
+            dissolved.append(team.name)
+            _dissolve(team, actor=actor, reason="its member was placed in another team by auto-placement", members=[])
+    _notify_placed(course, arrivals, teams)
+    return created, arrivals, dissolved
+
+
+def _create_plan_teams(course: Course, plan: PlacementPlan, teams: dict[int, Team], actor) -> dict[str, Team]:
+    """The plan's new teams that get members, created (and added to `teams`), by "new:<n>"."""
+    created: dict[str, Team] = {}
+    for index, new in enumerate(plan.new_teams):
+        if any(r["target"] == f"new:{index}" for r in plan.placements):
+            try:
+                with transaction.atomic():
+                    team = Team.objects.create(course=course, name=new["name"], created_by=actor)
+            except IntegrityError:
+                raise ValidationError(f"A team called {new['name']} already exists; rename the new team.") from None
+            record(team, EventKind.CREATED, f"{display_name(actor)} created the team by auto-placement.", actor=actor)
+            created[f"new:{index}"] = team
+            teams[team.pk] = team
+    return created
+
+
+def _notify_placed(course: Course, arrivals: dict, teams: dict[int, Team]) -> None:
+    """Tell the placed students where they are, and their new teams who joined."""
+    for team_id, people in arrivals.items():
+        team = teams[team_id]
+        notify(
+            people,
+            verb="team_placed",
+            message=f"An instructor placed you in {team.name}.",
+            course=course,
+            url=team_url(team),
+        )
+        others = [u for u in member_users(team) if u not in people]
+        if others:
+            names = ", ".join(display_name(u) for u in people)
+            notify(
+                others,
+                verb="team_placed",
+                message=f"{names} joined {team.name}.",
+                course=course,
+                url=team_url(team),
+            )
 
 
 def discard_plan(plan: PlacementPlan, actor) -> PlacementPlan:
@@ -440,6 +477,18 @@ def _parse_csv(course: Course, data: bytes) -> tuple[list[_Row], list[str]]:
     return rows, errors
 
 
+@dataclass
+class _Moves:
+    """A checked import, locked: the listed students, their memberships, the teams involved (by
+    lower-case name too) and who moves where (user id -> (row, target team id or new name))."""
+
+    users: dict[str, User]
+    current: dict[int, TeamMembership]
+    teams: dict[int, Team]
+    by_name: dict[str, Team]
+    moving: dict[int, tuple[_Row, int | str | None]]
+
+
 def import_teams_csv(course: Course, actor, data: bytes) -> ImportResult:
     """Put every listed student in the named team (created if new; empty name: no team).
 
@@ -451,87 +500,97 @@ def import_teams_csv(course: Course, actor, data: bytes) -> ImportResult:
     if errors:
         return result
     with transaction.atomic():
-        emails = [r.email for r in rows]
-        users = {u.lowered: u for u in students_of(course).annotate(lowered=Lower("email")).filter(lowered__in=emails)}
-        _lock_students(course, users.values())
-        current = {m.user_id: m for m in TeamMembership.objects.filter(course=course, user__in=users.values())}
-        all_teams = {t.name.lower(): t for t in Team.objects.filter(course=course)}
-        named = {r.team.lower() for r in rows if r.team}
-        teams = _lock_teams(
-            course,
-            {all_teams[n].pk for n in named if n in all_teams} | {m.team_id for m in current.values()},
-        )
-        by_name = {t.name.lower(): t for t in teams.values()}
-
-        moving = {}
-        for r in rows:
-            user = users[r.email]
-            now_in = current[user.pk].team_id if user.pk in current else None
-            target = by_name.get(r.team.lower()) if r.team else None
-            target_key = (target.pk if target else r.team.lower()) if r.team else None
-            if (target is not None and now_in == target.pk) or (not r.team and now_in is None):
-                result.unchanged += 1
-                continue
-            moving[user.pk] = (r, target_key)
-        sizes = defaultdict(int)
-        for m in TeamMembership.objects.filter(course=course, team__in=teams.values()):
-            if m.user_id not in moving:
-                sizes[m.team_id] += 1
-        for _row, key in moving.values():
-            if key is not None:
-                sizes[key] += 1
-        display = {t.pk: t.name for t in teams.values()} | {r.team.lower(): r.team for r in rows if r.team}
-        for key, size in sizes.items():
-            if size > course.max_team_size:
-                result.errors.append(
-                    f"{display[key]} would have {size} members; the maximum is {course.max_team_size}."
-                )
+        moves = _check_import(course, rows, result)
         if result.errors:
             return result
-
-        new_teams: dict[str, Team] = {}
-        for r in rows:
-            user = users[r.email]
-            if user.pk not in moving or not r.team or r.team.lower() in by_name or r.team.lower() in new_teams:
-                continue
-            team = Team.objects.create(course=course, name=r.team, idea=r.idea, created_by=actor)
-            record(team, EventKind.CREATED, f"{display_name(actor)} created the team by CSV import.", actor=actor)
-            new_teams[r.team.lower()] = team
-            result.created.append(team.name)
-        left = set()
-        for user_id, (r, _key) in moving.items():
-            membership = current.get(user_id)
-            if membership is not None:
-                membership.delete()
-                old = teams[membership.team_id]
-                left.add(old.pk)
-                where = f"to {r.team}" if r.team else "out of the team"
-                detail = f"{display_name(actor)} moved {display_name(users[r.email])} {where} (CSV import)."
-                record(old, EventKind.MOVED_OUT, detail, actor=actor, subject=users[r.email])
-        for user_id, (r, _key) in moving.items():
-            user = users[r.email]
-            if not r.team:
-                notify([user], verb="team_moved", message="An instructor took you out of your team.", course=course)
-                continue
-            team = by_name.get(r.team.lower()) or new_teams[r.team.lower()]
-            _add_member(
-                team,
-                user,
-                actor=actor,
-                kind=EventKind.MOVED_IN if user_id in current else EventKind.JOINED,
-                detail=f"{display_name(actor)} put {display_name(user)} here (CSV import).",
-            )
-            notify(
-                [user],
-                verb="team_moved",
-                message=f"An instructor put you in {team.name}.",
-                course=course,
-                url=team_url(team),
-            )
-        for team_id in left:
-            team = teams[team_id]
-            if not TeamMembership.objects.filter(team=team).exists():
-                result.dissolved.append(team.name)
-                _dissolve(team, actor=actor, reason="its members were moved by CSV import", members=[])
-        result.moved = len(moving)
+        _apply_import(course, actor, rows, moves, result)
     return result
+
+
+def _check_import(course: Course, rows: list[_Row], result: ImportResult) -> _Moves:
+    """Lock what the rows touch and work out who moves; the sizes that would pass the maximum go
+    to result.errors, the rows that change nothing to result.unchanged."""
+    emails = [r.email for r in rows]
+    users = {u.lowered: u for u in students_of(course).annotate(lowered=Lower("email")).filter(lowered__in=emails)}
+    _lock_students(course, users.values())
+    current = {m.user_id: m for m in TeamMembership.objects.filter(course=course, user__in=users.values())}
+    all_teams = {t.name.lower(): t for t in Team.objects.filter(course=course)}
+    named = {r.team.lower() for r in rows if r.team}
+    teams = _lock_teams(
+        course,
+        {all_teams[n].pk for n in named if n in all_teams} | {m.team_id for m in current.values()},
+    )
+    by_name = {t.name.lower(): t for t in teams.values()}
+
+    moving = {}
+    for r in rows:
+        user = users[r.email]
+        now_in = current[user.pk].team_id if user.pk in current else None
+        target = by_name.get(r.team.lower()) if r.team else None
+        target_key = (target.pk if target else r.team.lower()) if r.team else None
+        if (target is not None and now_in == target.pk) or (not r.team and now_in is None):
+            result.unchanged += 1
+            continue
+        moving[user.pk] = (r, target_key)
+    sizes = defaultdict(int)
+    for m in TeamMembership.objects.filter(course=course, team__in=teams.values()):
+        if m.user_id not in moving:
+            sizes[m.team_id] += 1
+    for _row, key in moving.values():
+        if key is not None:
+            sizes[key] += 1
+    display = {t.pk: t.name for t in teams.values()} | {r.team.lower(): r.team for r in rows if r.team}
+    for key, size in sizes.items():
+        if size > course.max_team_size:
+            result.errors.append(f"{display[key]} would have {size} members; the maximum is {course.max_team_size}.")
+    return _Moves(users=users, current=current, teams=teams, by_name=by_name, moving=moving)
+
+
+def _apply_import(course: Course, actor, rows: list[_Row], moves: _Moves, result: ImportResult) -> None:
+    """Create the new teams, move the students, dissolve the teams left empty; counted in `result`."""
+    users, current, teams, by_name, moving = moves.users, moves.current, moves.teams, moves.by_name, moves.moving
+    new_teams: dict[str, Team] = {}
+    for r in rows:
+        user = users[r.email]
+        if user.pk not in moving or not r.team or r.team.lower() in by_name or r.team.lower() in new_teams:
+            continue
+        team = Team.objects.create(course=course, name=r.team, idea=r.idea, created_by=actor)
+        record(team, EventKind.CREATED, f"{display_name(actor)} created the team by CSV import.", actor=actor)
+        new_teams[r.team.lower()] = team
+        result.created.append(team.name)
+    left = set()
+    for user_id, (r, _key) in moving.items():
+        membership = current.get(user_id)
+        if membership is not None:
+            membership.delete()
+            old = teams[membership.team_id]
+            left.add(old.pk)
+            where = f"to {r.team}" if r.team else "out of the team"
+            detail = f"{display_name(actor)} moved {display_name(users[r.email])} {where} (CSV import)."
+            record(old, EventKind.MOVED_OUT, detail, actor=actor, subject=users[r.email])
+    for user_id, (r, _key) in moving.items():
+        user = users[r.email]
+        if not r.team:
+            notify([user], verb="team_moved", message="An instructor took you out of your team.", course=course)
+            continue
+        team = by_name.get(r.team.lower()) or new_teams[r.team.lower()]
+        _add_member(
+            team,
+            user,
+            actor=actor,
+            kind=EventKind.MOVED_IN if user_id in current else EventKind.JOINED,
+            detail=f"{display_name(actor)} put {display_name(user)} here (CSV import).",
+        )
+        notify(
+            [user],
+            verb="team_moved",
+            message=f"An instructor put you in {team.name}.",
+            course=course,
+            url=team_url(team),
+        )
+    for team_id in left:
+        team = teams[team_id]
+        if not TeamMembership.objects.filter(team=team).exists():
+            result.dissolved.append(team.name)
+            _dissolve(team, actor=actor, reason="its members were moved by CSV import", members=[])
+    result.moved = len(moving)

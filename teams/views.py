@@ -232,54 +232,64 @@ def leave(request, access, team_id):
     return redirect("teams:index", access.course.slug)
 
 
+def _team_form_post(request, access, ta, form, form_name: str, action, done, field=None):
+    """A form posted on a team's page: with valid data, `action(cleaned_data)`; its refusal goes on
+    the form (on `field`), success back to the team page with the message `done(result)`."""
+    if form.is_valid():
+        try:
+            result = action(form.cleaned_data)
+        except ValidationError as exc:
+            _error(form, exc, field)
+        else:
+            messages.success(request, done(result))
+            return redirect("teams:detail", access.course.slug, ta.team.pk)
+    return _detail(request, ta, status=400, **{form_name: form})
+
+
 @require_POST
 @course_member
 def request_join(request, access, team_id):
     ta = team_access(access, team_id)
-    form = JoinRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.request_to_join(ta.team, request.user, form.cleaned_data["message"])
-        except ValidationError as exc:
-            _error(form, exc)
-        else:
-            messages.success(request, f"You asked to join {ta.team.name}; its members are notified.")
-            return redirect("teams:detail", access.course.slug, ta.team.pk)
-    return _detail(request, ta, status=400, join_form=form)
+    return _team_form_post(
+        request,
+        access,
+        ta,
+        JoinRequestForm(request.POST),
+        "join_form",
+        lambda data: services.request_to_join(ta.team, request.user, data["message"]),
+        lambda _: f"You asked to join {ta.team.name}; its members are notified.",
+    )
 
 
 @require_POST
 @course_member
 def invite(request, access, team_id):
     ta = team_access(access, team_id, write=True)
-    form = InviteForm(request.POST)
-    if form.is_valid():
-        try:
-            invitation = services.invite_student(
-                ta.team, request.user, form.cleaned_data["email"], form.cleaned_data["message"]
-            )
-        except ValidationError as exc:
-            _error(form, exc, "email")
-        else:
-            messages.success(request, f"{services.display_name(invitation.user)} is invited.")
-            return redirect("teams:detail", access.course.slug, ta.team.pk)
-    return _detail(request, ta, status=400, invite_form=form)
+    return _team_form_post(
+        request,
+        access,
+        ta,
+        InviteForm(request.POST),
+        "invite_form",
+        lambda data: services.invite_student(ta.team, request.user, data["email"], data["message"]),
+        lambda invitation: f"{services.display_name(invitation.user)} is invited.",
+        field="email",
+    )
 
 
 @require_POST
 @course_member
 def request_solo(request, access, team_id):
     ta = team_access(access, team_id)
-    form = SoloForm(request.POST)
-    if form.is_valid():
-        try:
-            services.request_solo(ta.team, request.user, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            _error(form, exc)
-        else:
-            messages.success(request, "Your request to work alone is sent to the instructors.")
-            return redirect("teams:detail", access.course.slug, ta.team.pk)
-    return _detail(request, ta, status=400, solo_form=form)
+    return _team_form_post(
+        request,
+        access,
+        ta,
+        SoloForm(request.POST),
+        "solo_form",
+        lambda data: services.request_solo(ta.team, request.user, data["reason"]),
+        lambda _: "Your request to work alone is sent to the instructors.",
+    )
 
 
 # ---------------------------------------------------------------- requests and invitations
@@ -461,28 +471,21 @@ def _staff_team_action(request, access, team_id, action, done: str):
     return redirect("teams:detail", access.course.slug, ta.team.pk)
 
 
-@require_POST
-@course_staff
-def dissolve(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.dissolve_team, "{team} is dissolved.")
+def _staff_team_page(action, done: str, role=course_staff):
+    """The POST page of one staff action on a team (behind `role`), through _staff_team_action."""
+
+    @require_POST
+    @role
+    def view(request, access, team_id):
+        return _staff_team_action(request, access, team_id, action, done)
+
+    return view
 
 
-@require_POST
-@course_staff
-def lock(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.lock_team, "{team} is locked.")
-
-
-@require_POST
-@course_staff
-def unlock(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.unlock_team, "{team} is unlocked.")
-
-
-@require_POST
-@course_instructor
-def solo_approve(request, access, team_id):
-    return _staff_team_action(request, access, team_id, services.approve_solo, "{team} may work alone.")
+dissolve = _staff_team_page(services.dissolve_team, "{team} is dissolved.")
+lock = _staff_team_page(services.lock_team, "{team} is locked.")
+unlock = _staff_team_page(services.unlock_team, "{team} is unlocked.")
+solo_approve = _staff_team_page(services.approve_solo, "{team} may work alone.", role=course_instructor)
 
 
 @require_POST

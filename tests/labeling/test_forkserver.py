@@ -200,7 +200,7 @@ def test_a_run_stopped_for_time_retires_the_server_and_leaves_nothing(server, sc
 
 
 def test_the_worker_pipeline_scores_through_one_warm_server(people, sandbox_tools, scratch_parent, monkeypatch):
-    monkeypatch.setattr(pipeline, "WARM", True)
+    monkeypatch.setattr(pipeline.warm_sandbox, "enabled", True)
     challenge = make_challenge(people.course, time_limit_s=5)
     submissions = [services.submit(challenge, people.member, STARTER_CODE, "starter.py") for _ in range(2)]
     endless = services.submit(challenge, people.member, b"while True:\n    pass\n", "endless.py")
@@ -208,14 +208,14 @@ def test_the_worker_pipeline_scores_through_one_warm_server(people, sandbox_tool
         for submission in submissions:
             assert pipeline.score(submission.pk, worker="w") == Status.SCORED
         last = services.submit(challenge, people.member, STARTER_CODE, "starter.py")
-        server = pipeline._server
+        server = pipeline.warm_sandbox.server
         assert server.runs == 2 and server.usable_for(sandbox_tools, sandbox.Limits.for_challenge(challenge))
         assert pipeline.score(endless.pk, worker="w") == Status.TIMED_OUT
-        assert server.broken and pipeline._server is not server  # replaced right after the run
+        assert server.broken and pipeline.warm_sandbox.server is not server  # replaced right after the run
         assert pipeline.score(last.pk, worker="w") == Status.SCORED
-        assert pipeline._server.runs == 1
+        assert pipeline.warm_sandbox.server.runs == 1
     finally:
-        pipeline.discard_warm()
+        pipeline.warm_sandbox.discard()
     last.refresh_from_db()
     assert last.score == 406 / 440
     assert list(scratch_parent.iterdir()) == []

@@ -20,7 +20,7 @@ def _warm_scratch_parent():
     parent = Path(tempfile.mkdtemp(prefix="cp-warm-scratch-"))
     os.chmod(parent, 0o755)
     yield parent
-    pipeline.discard_warm()
+    pipeline.warm_sandbox.discard()
     shutil.rmtree(parent, ignore_errors=True)
 
 
@@ -33,7 +33,7 @@ def scratch_parent(monkeypatch, _warm_scratch_parent):
 
 @pytest.fixture(autouse=True)
 def _warm_workers(monkeypatch, scratch_parent):
-    monkeypatch.setattr(pipeline, "WARM", True)
+    monkeypatch.setattr(pipeline.warm_sandbox, "enabled", True)
 
 
 @pytest.fixture
@@ -44,12 +44,12 @@ def evaluate(sandbox_tools, scratch_parent):
     def run(challenge, code: str | bytes, **kwargs):
         if isinstance(code, str):
             code = code.encode()
-        pipeline.warm_up(challenge)
-        server = pipeline._server
+        pipeline.warm_sandbox.warm_up(challenge)
+        server = pipeline.warm_sandbox.server
         assert server is not None and server.usable_for(sandbox_tools, sandbox.Limits.for_challenge(challenge))
         outcome = pipeline.evaluate(challenge, code=code, **kwargs)
-        pipeline.warm_up(challenge)
-        current = pipeline._server
+        pipeline.warm_sandbox.warm_up(challenge)
+        current = pipeline.warm_sandbox.server
         assert list(scratch_parent.iterdir()) == [current.scratch.path]
         assert os.listdir(current.scratch.path) == [], "the scratch directory was not emptied"
         return outcome
@@ -83,7 +83,7 @@ class TestReading(TestReading):  # noqa: F405
             "a.py",
         )
         assert pipeline.score(first.pk, worker="w") == Status.SCORED  # noqa: F405
-        server = pipeline._server
+        server = pipeline.warm_sandbox.server
         services.update_challenge(hostile, time_limit_s=30)  # noqa: F405
         code_file = str(storage.absolute(first.code_path))  # noqa: F405
         second = services.submit(hostile, people.outsider, search_program(token, [code_file]).encode(), "b.py")  # noqa: F405
@@ -93,5 +93,5 @@ class TestReading(TestReading):  # noqa: F405
         assert token not in second.log_tail
         assert server.broken == "closed"  # the time limit changed: the second ran in a new server
         # Nothing of either run is left on disk: only the current server's scratch directory, empty.
-        assert list(scratch_parent.iterdir()) == [pipeline._server.scratch.path]
-        assert os.listdir(pipeline._server.scratch.path) == []
+        assert list(scratch_parent.iterdir()) == [pipeline.warm_sandbox.server.scratch.path]
+        assert os.listdir(pipeline.warm_sandbox.server.scratch.path) == []

@@ -50,6 +50,6 @@ def without_csrf(html: str) -> str:
 
 
 def watched_tables() -> set[str]:
-    """The tables whose writes change the version stamps (labeling/migrations/0004_…)."""
-    migration = importlib.import_module("labeling.migrations.0004_page_cache_versions")
+    """The tables whose writes change the version stamps (the pagecache app's migration 0001)."""
+    migration = importlib.import_module("courseproj.lib.pagecache.migrations.0001_page_cache_triggers")
     return set(migration._tables(apps))

@@ -2,7 +2,7 @@
 
 A cached part is keyed by the version stamps of the course areas it shows (course, teams,
 proposals, labeling). Database triggers change a stamp in the same transaction as any write
-to the rows of its area (labeling/migrations/0004_page_cache_versions.py), so an entry is
+to the rows of its area (the app's migrations/0001_page_cache_triggers.py), so an entry is
 never read after its data changed and nothing expires by time. A request reads the stamps
 first and the data after: a write committed in between makes the entry newer than its key,
 never older. On pages that only read, the stamps come with the access check's query
