@@ -312,14 +312,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
-# Permissions-Policy: every powerful feature the site never uses, denied to it and to any frame.
+# Permissions-Policy: every powerful feature the site never uses, denied to it and to any frame
+# (only features Chromium knows: an unknown one is an error in its console, which the e2e tests read).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
         "accelerometer",
-        "ambient-light-sensor",
         "autoplay",
-        "bluetooth",
         "browsing-topics",
         "camera",
         "display-capture",
@@ -338,7 +337,6 @@ PERMISSIONS_POLICY = {
         "screen-wake-lock",
         "serial",
         "usb",
-        "web-share",
         "xr-spatial-tracking",
     )
 }

@@ -233,7 +233,12 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 def is_csp_violation(text: str) -> bool:
-    return text.startswith("CSP violation:") or ("Content Security Policy" in text and "Refused to" in text)
+    """A console line saying the CSP blocked something, or that Chromium cannot read our Permissions-Policy."""
+    return (
+        text.startswith("CSP violation:")
+        or ("Content Security Policy" in text and "Refused to" in text)
+        or text.startswith("Error with Permissions-Policy header")
+    )
 
 
 @pytest.hookimpl(wrapper=True)
