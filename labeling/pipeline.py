@@ -22,7 +22,13 @@ class ScorerFault(Exception):
 
 
 # What a traceback says when memory ran out (numpy, pandas, C++ extensions, the C library).
-MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"Unable to allocate", b"Cannot allocate memory")
+MEMORY_MARKERS = (
+    b"MemoryError",
+    b"std::bad_alloc",
+    b"Unable to allocate",
+    b"Cannot allocate memory",
+    b"OpenBLAS error: Memory allocation",  # its per-thread buffers past the address-space limit
+)
 
 
 class WarmSandbox:

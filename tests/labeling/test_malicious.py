@@ -638,7 +638,8 @@ print("OK", round(sum(sums), 3), squares, child, scipy.linalg.det(np.eye(3)), mo
 """
             + VALID_OUTPUT
         )
-        services.update_challenge(hostile, time_limit_s=60)
+        # Room for 8 threads' OpenBLAS buffers: this is about the filter, not the memory limit.
+        services.update_challenge(hostile, time_limit_s=60, memory_limit_mb=4096)
         outcome = evaluate(hostile, code)
         assert outcome.status == Status.SCORED, outcome
         assert "OK 169.036 [1, 2, 3] 42 1.0 True" in outcome.log_tail, outcome.log_tail

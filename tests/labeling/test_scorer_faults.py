@@ -101,6 +101,15 @@ class TestWhatIsTheStudentsFault:
         assert "exit status 3" in outcome.message and "giving up" in outcome.log_tail
 
 
+    def test_openblas_out_of_memory_is_memory_exceeded(self):
+        # What OpenBLAS prints when its per-thread buffers do not fit under the address-space limit.
+        result = sandbox.Result(
+            exit_code=1, started=True, stderr=b"OpenBLAS error: Memory allocation still failed after 10 retries\n"
+        )
+        status, message = pipeline.judge(result, sandbox.Limits(time_s=10, memory_mb=768))
+        assert status == Status.MEMORY_EXCEEDED and "768 MB" in message
+
+
 class TestPausedSubmissions:
     def test_it_goes_back_to_the_queue_and_staff_are_told(self, submission, people, runtime_copy, caplog):
         runtime_copy(libdirs=[])
