@@ -100,7 +100,6 @@ class TestWhatIsTheStudentsFault:
         assert outcome.status == Status.FAILED
         assert "exit status 3" in outcome.message and "giving up" in outcome.log_tail
 
-
     def test_openblas_out_of_memory_is_memory_exceeded(self):
         # What OpenBLAS prints when its per-thread buffers do not fit under the address-space limit.
         result = sandbox.Result(
