@@ -83,10 +83,14 @@ def session_cookie(user, engine: str | None = None) -> str:
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.module_loading import import_string
 
     store = import_module(engine or settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that authenticated, as login() records it: the first that can load a user
+    # (django-axes's comes first and only checks lockouts).
+    backend = next(b for b in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(b), "get_user"))
+    store[BACKEND_SESSION_KEY] = backend
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()  # a new session: the database engine creates it, the cookie engine signs it
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"

@@ -40,3 +40,16 @@ def test_the_score_chart_draws_a_dot_per_scored_submission_and_escapes_the_name(
     assert dots[0][0] == 3.0 and dots[-1][0] == 97.0
     assert max(y for _, y in dots) == 23.0 and min(y for _, y in dots) == 3.0
     assert "Ada &lt;Lovelace&gt;" in svg and "<Lovelace>" not in svg
+
+
+def test_the_benchmarks_session_cookie_logs_the_user_in(db, client):
+    """bench/pages.py logs its clients in with a session it writes itself; a page answers it as
+    the user's (not a 500 from a backend that cannot load users, as django-axes's cannot)."""
+    from bench.pages import session_cookie
+
+    world = build(SMALL, slug="perf-cookie")
+    name, _, value = session_cookie(world.instructor).partition("=")
+    client.cookies[name] = value
+    response = client.get(reverse("proposals:grid", args=[world.course.slug]))
+    assert response.status_code == 200
+    assert response.wsgi_request.user == world.instructor
