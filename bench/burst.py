@@ -8,7 +8,7 @@ nodes with different names and one process each (Redis db 12), as on two machine
 
 Each run: the seed challenge (at most 3 waiting submissions per participant, the default).
 The single-run time T: the median, stored → scored, of five single submissions, each after
-2 s of quiet (a lone submission: the worker's warm sandbox, labeling/forkserver.py, has numpy
+2 s of quiet (a lone submission: the worker's warm sandbox, labeling/sandbox/warm.py, has numpy
 and pandas imported). Also T_cold: five more, each to a copy of the challenge with other limits,
 so the warm sandbox does not fit and each of these runs waits for a new one to start and import
 (about what a run without a warm sandbox costs). Then 100 submissions of

@@ -1,5 +1,5 @@
 """The project's Celery app with no warm sandbox in its worker processes (each run starts a
-sandbox of its own, as before labeling/forkserver.py): `celery -A bench.cold_worker worker`, used
+sandbox of its own, as before labeling/sandbox/warm.py): `celery -A bench.cold_worker worker`, used
 by `bench/scoring_overhead.py --cold` and `bench/burst.py` to measure what the warm sandbox saves."""
 
 from celery.signals import worker_process_init

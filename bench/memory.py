@@ -9,7 +9,7 @@ path of the pipeline runs from the start. The pool process runs every task; its 
 set (VmHWM in /proc) is read after the first 10 scorings and again after 200. The submitted
 code itself runs in the sandbox, in other processes; this measures what the worker keeps.
 
-The worker's warm sandbox (labeling/forkserver.py) is a process of its own: its peak is read at
+The worker's warm sandbox (labeling/sandbox/warm.py) is a process of its own: its peak is read at
 the same points and reported beside (it serves at most 200 submissions, then is replaced, so its
 ratio compares the last reading of the same server with the one after 10).
 

@@ -8,7 +8,7 @@ majority-vote reference solution, alternating, `--runs` times each:
 - scorer: submit through labeling.services.submit to one warm Celery worker (one process,
   Redis db 11) and take the time from "submission stored" (the row's created_at) to
   "scored" (its finished_at, written with the scores). A worker scores in its warm sandbox
-  (labeling/forkserver.py); `--cold` turns that off (a sandbox of its own per run) to compare;
+  (labeling/sandbox/warm.py); `--cold` turns that off (a sandbox of its own per run) to compare;
 - plain: `python majority_vote.py` (this venv's interpreter, same packages) in a directory
   that already holds raw_data.csv, then reading summarized_data.csv and scoring it
   in-process with labeling.scoring against the gold, loaded beforehand.

@@ -190,7 +190,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 
-# The labeling challenge's scorer (see labeling/sandbox.py and docs/sandbox.md).
+# The labeling challenge's scorer (see labeling/sandbox/cold.py and docs/sandbox.md).
 # A Python runtime holding only numpy, pandas, scipy and scikit-learn, built by
 # scripts/build_sandbox_runtime.sh; submitted code runs with it inside bubblewrap.
 SANDBOX_UID = env_int("SANDBOX_UID", 65534)  # the unprivileged uid code runs as when the worker is root

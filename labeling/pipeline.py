@@ -9,8 +9,9 @@ import signal
 
 from django.conf import settings
 
-from labeling import forkserver, health, sandbox, sandbox_check, scoring, services, storage
+from labeling import health, sandbox, scoring, services, storage
 from labeling.models import Challenge, Status, Submission
+from labeling.sandbox import check as sandbox_check
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,14 @@ MEMORY_MARKERS = (
 
 class WarmSandbox:
     """The warm sandbox a Celery worker process keeps between submissions: a fork server with numpy
-    and pandas imported (labeling/forkserver.py), so a submission waits for neither bubblewrap's
+    and pandas imported (labeling/sandbox/warm.py), so a submission waits for neither bubblewrap's
     setup nor the imports (docs/performance.md). Off unless the worker process turns it on
     (labeling/tasks.py, when the process starts); elsewhere (score_file, the demo, tests) each run
     starts its own sandbox."""
 
     def __init__(self) -> None:
         self.enabled = False
-        self.server: forkserver.ForkServer | None = None
+        self.server: sandbox.ForkServer | None = None
 
     def warm_up(self, challenge: Challenge) -> None:
         """Have a warm sandbox ready for the next submission to `challenge`, unless one is."""
@@ -51,7 +52,7 @@ class WarmSandbox:
             if self.server is not None and self.server.usable_for(tools, limits):
                 return
             self.discard()
-            self.server = forkserver.ForkServer(tools, limits)
+            self.server = sandbox.ForkServer(tools, limits)
         except (sandbox.SandboxUnavailable, OSError) as exc:
             log.warning("Could not start a warm sandbox for the next submission: %s", exc)
 
@@ -60,7 +61,7 @@ class WarmSandbox:
         if server is not None:
             server.close()
 
-    def for_run(self, tools: sandbox.Tools, limits: sandbox.Limits) -> forkserver.ForkServer | None:
+    def for_run(self, tools: sandbox.Tools, limits: sandbox.Limits) -> sandbox.ForkServer | None:
         """The warm sandbox if it serves exactly this kind of run, else None (and it is closed)."""
         if self.server is not None and not self.server.usable_for(tools, limits):
             if self.server.broken not in (None, "closed"):

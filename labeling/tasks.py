@@ -59,7 +59,7 @@ def _load_the_scorer(**kwargs) -> None:
     holds a claim on a submission between two heartbeats."""
     from sklearn import metrics  # noqa: F401  (the import is the point: done here, not in a claim)
 
-    # Submissions then run in a warm sandbox with numpy and pandas imported (labeling/forkserver.py).
+    # Submissions then run in a warm sandbox with numpy and pandas imported (labeling/sandbox/warm.py).
     pipeline.warm_sandbox.enabled = True
 
 

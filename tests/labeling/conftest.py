@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from labeling import pipeline, sandbox
+from labeling.sandbox import scratch as scratch_folders
 from tests.labeling.factories import make_challenge
 
 
@@ -31,7 +32,7 @@ def scratch_parent(monkeypatch):
     pytest's tmp_path: the sandbox user must be able to enter it, and /tmp/pytest-of-root is closed.)"""
     parent = Path(tempfile.mkdtemp(prefix="cp-scorer-scratch-"))
     os.chmod(parent, 0o755)
-    monkeypatch.setattr(sandbox, "SCRATCH_PARENT", str(parent))
+    monkeypatch.setattr(scratch_folders, "SCRATCH_PARENT", str(parent))
     yield parent
     shutil.rmtree(parent, ignore_errors=True)
 

@@ -21,8 +21,9 @@ import redis
 from django.conf import settings
 
 from courseproj.celery import app as celery_app
-from labeling import sandbox, services
+from labeling import services
 from labeling.models import TERMINAL_STATUSES, Status, Submission
+from labeling.sandbox.scratch import SCRATCH_PREFIX
 from labeling.tasks import score_submission
 from tests.conftest import enroll, make_user
 from tests.labeling.factories import STARTER_CODE, make_challenge
@@ -176,7 +177,7 @@ def test_a_worker_killed_mid_run_is_scored_exactly_once(people, sandbox_tools, f
     assert sub.attempts == 2 and scored_events(sub) == 1
     assert sub.events.filter(note__contains="stopped beating; requeued").count() == 1
     # The dead run's scratch folder was cleaned up by the next run on this machine.
-    assert not list(Path(tempfile.gettempdir()).glob(f"{sandbox.SCRATCH_PREFIX}{child}-*"))
+    assert not list(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{child}-*"))
 
 
 def test_a_job_delivered_several_times_scores_once(people, sandbox_tools, shared_redis):

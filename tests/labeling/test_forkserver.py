@@ -1,4 +1,4 @@
-"""The warm sandbox Celery workers use (labeling/forkserver.py): one bubblewrap sandbox whose PID 1
+"""The warm sandbox Celery workers use (labeling/sandbox/warm.py): one bubblewrap sandbox whose PID 1
 imports numpy and pandas once and forks a child per submission. What must hold: each child is
 as isolated from the next as two sandboxes are (nothing it starts, writes or creates survives
 it), it cannot touch the server, its limits and exit behave as in a run of its own, and the
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from labeling import forkserver, pipeline, sandbox, services
+from labeling import pipeline, sandbox, services
 from labeling.models import Status
 from tests.labeling.factories import STARTER_CODE, make_challenge, seed_files
 
@@ -24,13 +24,13 @@ LIMITS = sandbox.Limits(time_s=10, memory_mb=1024)
 
 @pytest.fixture
 def server(sandbox_tools, scratch_parent):
-    server = forkserver.ForkServer(sandbox_tools, LIMITS)
+    server = sandbox.ForkServer(sandbox_tools, LIMITS)
     yield server
     server.close()
     assert list(scratch_parent.iterdir()) == [], "the server's scratch directory was not removed"
 
 
-def run_in(server: forkserver.ForkServer, code: str, files: dict[str, bytes] | None = None):
+def run_in(server: sandbox.ForkServer, code: str, files: dict[str, bytes] | None = None):
     with server.job() as scratch:
         assert os.listdir(scratch.path) == []
         scratch.add_bytes("submission.py", code.encode())
@@ -183,7 +183,7 @@ def test_limits_are_each_runs_own(server):
 def test_a_run_stopped_for_time_retires_the_server_and_leaves_nothing(server, scratch_parent):
     marker = f"endless-{os.getpid()}-{time.monotonic_ns()}"
     limits = sandbox.Limits(time_s=2, memory_mb=1024)
-    short = forkserver.ForkServer(server.tools, limits)
+    short = sandbox.ForkServer(server.tools, limits)
     try:
         code = (
             "import subprocess, sys\n"

@@ -1,4 +1,4 @@
-"""Attacks on the warm sandbox (labeling/forkserver.py), each with the real server: a child that
+"""Attacks on the warm sandbox (labeling/sandbox/warm.py), each with the real server: a child that
 tries to leave code for the next one, to read what the previous one had, or to stall the server.
 Each either fails or retires the server, and the next submission then gives exactly what it
 gives in a sandbox of its own (its output byte for byte, exit status 0)."""
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from labeling import forkserver, memwatch, sandbox
+from labeling import sandbox
+from labeling.sandbox import memwatch
 from tests.labeling.factories import seed_files
 from tests.labeling.test_forkserver import LIMITS, processes_with, run_in
 from tests.labeling.test_sandbox import majority
@@ -44,7 +45,7 @@ def alone():
 
 @pytest.fixture
 def server(sandbox_tools, scratch_parent):
-    servers = [forkserver.ForkServer(sandbox_tools, LIMITS)]
+    servers = [sandbox.ForkServer(sandbox_tools, LIMITS)]
     yield servers
     for one in servers:
         one.close()
@@ -59,7 +60,7 @@ def attack_then_next(servers: list, code: str, files: dict[str, bytes] | None = 
     result, _ = run_in(attacked, code, files)
     retired = attacked.broken is not None
     if retired:
-        servers.append(forkserver.ForkServer(attacked.tools, LIMITS))
+        servers.append(sandbox.ForkServer(attacked.tools, LIMITS))
     raw, _ = seed_files()
     current = servers[-1]
     with current.job() as scratch:

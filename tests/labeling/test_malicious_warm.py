@@ -1,5 +1,5 @@
 """The malicious-submission suite again, every run through the warm fork server Celery workers
-use (labeling/forkserver.py): each attack runs as a child of a server that the attacks before it
+use (labeling/sandbox/warm.py): each attack runs as a child of a server that the attacks before it
 ran in, must end exactly as in a sandbox of its own, and must leave nothing for the next one."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from labeling import pipeline, sandbox
+from labeling.sandbox import scratch as scratch_folders
 from tests.labeling.test_malicious import *  # noqa: F403 (the same tests, collected again here)
 
 
@@ -27,7 +28,7 @@ def _warm_scratch_parent():
 @pytest.fixture
 def scratch_parent(monkeypatch, _warm_scratch_parent):
     """One folder for the whole module, so the server (and its scratch directory) outlives a test."""
-    monkeypatch.setattr(sandbox, "SCRATCH_PARENT", str(_warm_scratch_parent))
+    monkeypatch.setattr(scratch_folders, "SCRATCH_PARENT", str(_warm_scratch_parent))
     return _warm_scratch_parent
 
 

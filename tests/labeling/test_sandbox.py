@@ -17,6 +17,9 @@ from django.conf import settings
 from courseproj.lib.sandbox_paths import closed_folder
 from labeling import sandbox
 from labeling.models import Status
+from labeling.sandbox.command import SANDBOX_ENV
+from labeling.sandbox.contract import TAIL_BYTES
+from labeling.sandbox.tools import sandbox_ids
 from tests.labeling.factories import STARTER_CODE, make_challenge, seed_files
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +166,7 @@ def info(sandbox_tools):
     """What PROBE saw, run once for the module (without the database: sandbox.run directly)."""
     raw, _ = seed_files()
     # More processes of the sandbox user elsewhere on the machine than its process limit.
-    uid = str(sandbox.sandbox_ids()[0])
+    uid = str(sandbox_ids()[0])
     as_user = [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if IS_ROOT else []
     others = [subprocess.Popen([*as_user, "sleep", "120"]) for _ in range(LIMITS.nproc + 6)]
     try:
@@ -203,7 +206,7 @@ class TestWhatTheCodeSees:
         assert info["fds"] in (["0", "1", "2", "3"], ["0", "1", "2"])  # 3: the listing itself
 
     def test_the_environment_is_cleared(self, info):
-        assert set(info["env"]) <= {*sandbox.SANDBOX_ENV, "PWD"}
+        assert set(info["env"]) <= {*SANDBOX_ENV, "PWD"}
         assert info["argv"] == ["submission.py"] and info["name"] == "__main__" and info["path0"] == "/scratch"
 
     def test_only_the_runtime_packages_import(self, info):
@@ -276,7 +279,7 @@ class TestSupervision:
         assert outcome.status == Status.SCORED
         assert "line 199999" in outcome.log_tail and "line 1\n" not in outcome.log_tail
         assert "(last 8,192 of 100,000 bytes)" in outcome.log_tail
-        assert len(outcome.log_tail) < 2 * sandbox.TAIL_BYTES + 200
+        assert len(outcome.log_tail) < 2 * TAIL_BYTES + 200
 
 
 def _reachable_copy(source: Path, target: Path) -> Path:

@@ -17,6 +17,8 @@ from django.urls import reverse
 
 from labeling import health, pipeline, sandbox, services
 from labeling.models import ScorerProblem, Status, Submission
+from labeling.sandbox import tools as sandbox_host
+from labeling.sandbox.runtime import load_runtime
 from tests.labeling.factories import STARTER_CODE, make_challenge
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +60,7 @@ def submission(people):
 
 class TestWhatIsTheScorersFault:
     def test_no_bubblewrap(self, challenge, evaluate, tmp_path, monkeypatch, scratch_parent):
-        monkeypatch.setattr(sandbox, "TOOL_PATH", str(tmp_path))  # a folder without bwrap
+        monkeypatch.setattr(sandbox_host, "TOOL_PATH", str(tmp_path))  # a folder without bwrap
         with pytest.raises(pipeline.ScorerFault, match="bubblewrap \\(bwrap\\) is not installed"):
             evaluate(challenge, "open('/scratch/ran', 'w')\n")
         assert list(scratch_parent.iterdir()) == []
@@ -69,7 +71,7 @@ class TestWhatIsTheScorersFault:
             evaluate(challenge, "print(1)\n")
 
     def test_a_stale_runtime(self, challenge, evaluate, runtime_copy):
-        runtime_copy(packages={**sandbox.load_runtime().packages, "numpy": "1.0.0"})
+        runtime_copy(packages={**load_runtime().packages, "numpy": "1.0.0"})
         with pytest.raises(pipeline.ScorerFault, match="stale \\(numpy 1.0.0, requirements.txt pins"):
             evaluate(challenge, "print(1)\n")
 
@@ -152,7 +154,7 @@ class TestPausedSubmissions:
         settings.SANDBOX_RUNTIME_DIR = good  # rebuilt
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             report = pipeline.self_check("w1@host")
-        assert report is not None and report.python == sandbox.load_runtime().python
+        assert report is not None and report.python == load_runtime().python
         assert not ScorerProblem.objects.exists()
         assert len(callbacks) == 2  # both waiting submissions sent to the workers again
         assert pipeline.score(submission.pk, worker="w1@host:job") == Status.SCORED

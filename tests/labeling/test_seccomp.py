@@ -1,4 +1,4 @@
-"""The system-call filter (labeling/seccomp.py) is what refuses the calls the malicious suite
+"""The system-call filter (labeling/sandbox/seccomp.py) is what refuses the calls the malicious suite
 tries (TestSystemCalls there): the same probes in a sandbox whose filter allows everything get
 through, or fail with the kernel's own error. And bubblewrap's --disable-userns keeps nested user
 namespaces out even without the filter's rule."""
@@ -10,7 +10,8 @@ import os
 import pyseccomp
 import pytest
 
-from labeling import sandbox, seccomp
+from labeling import sandbox
+from labeling.sandbox import seccomp
 from tests.labeling.test_malicious import syscall_probe
 
 LIMITS = sandbox.Limits(time_s=20, memory_mb=1024)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling import sandbox_check
+from labeling.sandbox import check as sandbox_check
 
 
 class Command(BaseCommand):

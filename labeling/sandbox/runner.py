@@ -2,7 +2,7 @@
 code, so nothing it reports is trusted outside: the scorer reads only exit codes and the
 output file, through its own reader).
 
-Started by labeling/sandbox.py as `python -I -B runner.py CONFIG_JSON` with the scratch
+Started by labeling/sandbox/cold.py as `python -I -B runner.py CONFIG_JSON` with the scratch
 directory as the working directory. It first lowers its own resource limits (so the per-
 sandbox process limit counts only this sandbox's processes, see docs/sandbox.md), then runs
 the submitted file as `__main__`, the way `python submission.py` would. If the file wrote no

@@ -12,7 +12,11 @@ from pathlib import Path
 
 from django.conf import settings
 
-from labeling import sandbox
+from labeling.sandbox import cold
+from labeling.sandbox.contract import Limits, SandboxUnavailable
+from labeling.sandbox.runtime import load_runtime
+from labeling.sandbox.scratch import Scratch
+from labeling.sandbox.tools import Tools, capabilities, check_available, find_tool, sandbox_ids
 
 # Imports what submissions use and reports the versions it sees; writes its output file as a
 # submission must. Nothing else: a check of the sandbox, not of the machine's speed.
@@ -25,7 +29,7 @@ for name, module in (("scipy", "scipy"), ("scikit-learn", "sklearn")):
 pandas.DataFrame({"python": [versions["python"]]}).to_json("out.json")
 print(json.dumps(versions))
 """
-SELF_TEST_LIMITS = sandbox.Limits(time_s=60, memory_mb=2048)
+SELF_TEST_LIMITS = Limits(time_s=60, memory_mb=2048)
 
 
 @dataclass(frozen=True)
@@ -35,32 +39,30 @@ class SelfTest:
     versions: dict
 
 
-def self_test(tools: sandbox.Tools | None = None) -> SelfTest:
+def self_test(tools: Tools | None = None) -> SelfTest:
     """Run SELF_TEST_CODE cold; SandboxUnavailable saying what failed, else what it saw."""
-    tools = tools or sandbox.check_available()
+    tools = tools or check_available()
     started = time.monotonic()
-    with sandbox.Scratch() as scratch:
+    with Scratch() as scratch:
         scratch.add_bytes("check.py", SELF_TEST_CODE)
-        result = sandbox.run(
-            scratch, code="check.py", output="out.json", inputs=[], limits=SELF_TEST_LIMITS, tools=tools
-        )
+        result = cold.run(scratch, code="check.py", output="out.json", inputs=[], limits=SELF_TEST_LIMITS, tools=tools)
     seconds = round(time.monotonic() - started, 3)
     if result.setup_error:
-        raise sandbox.SandboxUnavailable(f"the sandbox could not run a trivial program: {result.setup_error[:600]}")
+        raise SandboxUnavailable(f"the sandbox could not run a trivial program: {result.setup_error[:600]}")
     if result.exit_code != 0 or result.killed:
         tail = result.stderr.decode("utf-8", errors="replace").strip()[-600:]
         how = (
             f"killed ({result.killed})" if result.killed else f"exit status {result.exit_code}, signal {result.signal}"
         )
-        raise sandbox.SandboxUnavailable(f"a trivial program failed in the sandbox ({how}): {tail}")
+        raise SandboxUnavailable(f"a trivial program failed in the sandbox ({how}): {tail}")
     try:
         versions = json.loads(result.stdout)
     except ValueError:
-        raise sandbox.SandboxUnavailable("a trivial program in the sandbox printed no report") from None
+        raise SandboxUnavailable("a trivial program in the sandbox printed no report") from None
     expected = {name: version for name, version in tools.runtime.packages.items() if name in versions}
     wrong = {name: (versions[name], version) for name, version in expected.items() if versions[name] != version}
     if wrong:
-        raise sandbox.SandboxUnavailable(f"the sandbox imports other package versions than its manifest: {wrong}")
+        raise SandboxUnavailable(f"the sandbox imports other package versions than its manifest: {wrong}")
     return SelfTest(seconds=seconds, python=versions.get("python", "?"), versions=versions)
 
 
@@ -105,14 +107,14 @@ def _userns_settings() -> str:
 def diagnose() -> Diagnosis:
     """Each part of the sandbox on its own line, stopping at the first part later ones need."""
     report = Diagnosis()
-    bwrap = sandbox._tool("bwrap")
+    bwrap = find_tool("bwrap")
     if not report.add(
         "bubblewrap",
         bwrap is not None,
         f"{bwrap}, {_first_line([bwrap, '--version'])}" if bwrap else "not installed: apt-get install bubblewrap",
     ):
         return report
-    facts = sandbox.capabilities()
+    facts = capabilities()
     filtered = facts["seccomp"]
     report.add(
         "system-call filter",
@@ -123,10 +125,10 @@ def diagnose() -> Diagnosis:
     )
     memory = facts["memory"]
     report.add("memory accounting", True, f"{memory['in_force']}; cgroup v2: {memory['cgroup_v2']}")
-    uid, gid = sandbox.sandbox_ids()
+    uid, gid = sandbox_ids()
     as_user = []
-    if uid != 0 and sandbox._tool("setpriv"):
-        as_user = [sandbox._tool("setpriv"), f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
+    if uid != 0 and find_tool("setpriv"):
+        as_user = [find_tool("setpriv"), f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
     # As the sandbox user, as every run is: root may create namespaces where that user may not.
     trial = subprocess.run(
         [*as_user, bwrap, "--unshare-all", "--ro-bind", "/", "/", "true"], capture_output=True, text=True, timeout=30
@@ -139,8 +141,8 @@ def diagnose() -> Diagnosis:
     )
     report.add("sandbox user", True, f"uid {uid}, gid {gid}" + (" (the worker is root)" if uid != 0 else ""))
     try:
-        runtime = sandbox.load_runtime()
-    except sandbox.SandboxUnavailable as exc:
+        runtime = load_runtime()
+    except SandboxUnavailable as exc:
         report.add("runtime", False, str(exc))
         return report
     manifest = runtime.manifest
@@ -153,9 +155,9 @@ def diagnose() -> Diagnosis:
     packages = runtime.packages
     report.add("packages", True, ", ".join(f"{name} {packages[name]}" for name in sorted(packages, key=str.lower)))
     try:
-        tools = sandbox.check_available()
+        tools = check_available()
         test = self_test(tools)
-    except sandbox.SandboxUnavailable as exc:
+    except SandboxUnavailable as exc:
         report.add("trivial submission", False, str(exc))
         return report
     report.add(

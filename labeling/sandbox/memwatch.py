@@ -7,7 +7,7 @@ therefore also adds up, every WATCH_EVERY_S seconds, the proportional set size (
 shared by n processes counts 1/n to each, so the pages a fork shares with its parent count once)
 of every process of the run, and stops the run once the total passes the limit. Memory a process
 could hold without mapping it (System V shared memory and message queues, memfds) is refused by
-the system-call filter (labeling/seccomp.py); /tmp and /dev/shm are size-limited tmpfs.
+the system-call filter (labeling/sandbox/seccomp.py); /tmp and /dev/shm are size-limited tmpfs.
 
 A cgroup per run (memory.max, memory.events) would count every page exactly, with no sampling;
 `cgroup_v2_memory()` says whether this machine offers it. It is not used yet: the machine this was

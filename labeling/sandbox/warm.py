@@ -1,6 +1,6 @@
 """A warm sandbox that serves one submission after another: a fork server (docs/sandbox.md).
 
-One bubblewrap sandbox, started as `labeling.sandbox.run` starts one (the same namespaces,
+One bubblewrap sandbox, started as `labeling.sandbox.run` starts one (cold.py: the same namespaces,
 mounts, uid, environment, limits and runtime), whose PID 1 is the runner in its serving mode: it
 imports numpy and pandas once and then, for each submission, forks a child that runs the code.
 A submission so pays neither for bubblewrap's setup nor for the imports, in a deadline burst as
@@ -31,15 +31,18 @@ import contextlib
 import json
 import os
 import select
-import selectors
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from labeling import memwatch, sandbox, seccomp
-from labeling.sandbox import Limits, Result, Scratch, Tools
+from labeling.sandbox import command, seccomp
+from labeling.sandbox import scratch as scratch_folders
+from labeling.sandbox.contract import Limits, Result
+from labeling.sandbox.scratch import Scratch
+from labeling.sandbox.supervisor import Supervisor
+from labeling.sandbox.tools import Tools, sandbox_ids
 
 # CPU seconds the server itself may use over its life on top of one run's limit (its imports and
 # the clean-ups between runs; each child sets its own limit).
@@ -48,6 +51,14 @@ SERVER_CPU_S = 120
 MAX_RUNS = 200
 READY_TIMEOUT_S = 60
 CLEAN_TIMEOUT_S = 10
+# What the server imports once, before any submission.
+PRELOAD = ("numpy", "pandas")
+
+
+def current_settings() -> tuple:
+    """What a server started earlier must still match to be used: where scratch folders go, the
+    uid, and the runner's code."""
+    return (scratch_folders.SCRATCH_PARENT, sandbox_ids(), command.RUNNER_SOURCE.read_bytes())
 
 
 class ForkServer:
@@ -63,7 +74,7 @@ class ForkServer:
 
     def __init__(self, tools: Tools, limits: Limits):
         self.tools, self.limits = tools, limits
-        self.settings = sandbox.current_settings()
+        self.settings = current_settings()
         self.scratch = Scratch().__enter__()
         self.runs = 0
         self.unfinished = False  # a run was handed over and the server has not reported itself clean since
@@ -75,12 +86,12 @@ class ForkServer:
         self.ready = False
         runner_fd = status_w = theirs = seccomp_fd = None
         try:
-            runner_fd = sandbox._runner_memfd()
+            runner_fd = command.runner_memfd()
             seccomp_fd = seccomp.filter_fd()  # on the server, so on every child it forks
             self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
             self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            config = {"serve_fd": theirs.fileno(), "preload": list(sandbox.PRELOAD)}
-            command = sandbox._command(
+            config = {"serve_fd": theirs.fileno(), "preload": list(PRELOAD)}
+            line = command.command(
                 tools,
                 self.scratch,
                 limits,
@@ -92,12 +103,12 @@ class ForkServer:
                 seccomp_fd=seccomp_fd,
             )
             self.proc = subprocess.Popen(
-                command,
+                line,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 pass_fds=(status_w, runner_fd, seccomp_fd, theirs.fileno()),
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                env=command.OUTER_ENV,
                 cwd="/",
                 start_new_session=True,
             )
@@ -119,7 +130,7 @@ class ForkServer:
             and self.proc.poll() is None
             and self.runs < MAX_RUNS
             and (self.tools, self.limits) == (tools, limits)
-            and self.settings == sandbox.current_settings()
+            and self.settings == current_settings()
         )
 
     @contextlib.contextmanager
@@ -147,7 +158,7 @@ class ForkServer:
         heartbeat: Callable[[], bool] | None = None,
         heartbeat_every: float = 10.0,
     ) -> Result:
-        """Run `python code` (already in the scratch directory) as `sandbox.run` would."""
+        """Run `python code` (already in the scratch directory) as `labeling.sandbox.run` would."""
         result = Result()
         if self.broken is not None or not self._wait_ready():
             result.setup_error = f"the warm sandbox did not start ({self.broken})"
@@ -157,7 +168,7 @@ class ForkServer:
             "code": code,
             "output": output,
             "inputs": list(inputs),
-            "limits": sandbox._runner_limits(self.limits),
+            "limits": self.limits.runner_rlimits(),
         }
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
@@ -175,7 +186,16 @@ class ForkServer:
             self.unfinished = True
             result.started = True  # the server forks the child from a working interpreter
             try:
-                self._supervise(out_r, err_r, heartbeat, heartbeat_every, result)
+                WarmSupervisor(
+                    self,
+                    out_r,
+                    err_r,
+                    scratch=self.scratch,
+                    limits=self.limits,
+                    result=result,
+                    heartbeat=heartbeat,
+                    heartbeat_every=heartbeat_every,
+                ).supervise()
             except BaseException:
                 self._retire("a run was interrupted")
                 self._kill()
@@ -184,88 +204,6 @@ class ForkServer:
             os.close(out_r)
             os.close(err_r)
         return result
-
-    def _supervise(self, out_r, err_r, heartbeat, heartbeat_every, result: Result) -> None:
-        limits = self.limits
-        out, err = sandbox._Tail(sandbox.TAIL_BYTES), sandbox._Tail(sandbox.TAIL_BYTES)
-        sel = selectors.DefaultSelector()
-        sel.register(out_r, selectors.EVENT_READ, out)
-        sel.register(err_r, selectors.EVENT_READ, err)
-        sel.register(self.sock, selectors.EVENT_READ, "server")
-        started = time.monotonic()
-        deadline = started + limits.time_s
-        next_beat = started + heartbeat_every
-        next_disk = started + 0.5
-        memory = memwatch.Watch(started)
-        exited_at = clean_at = None
-        try:
-            while True:
-                now = time.monotonic()
-                if exited_at is None and result.killed is None:
-                    reason = None
-                    if now >= deadline:
-                        reason = "time"
-                    elif heartbeat is not None and now >= next_beat:
-                        next_beat = now + heartbeat_every
-                        if not heartbeat():
-                            reason = "abandoned"
-                    elif now >= next_disk:
-                        next_disk = now + 0.5
-                        used, entries = sandbox._scratch_usage(self.scratch.path, limits.scratch_entries)
-                        if used > limits.scratch_mb * 1024 * 1024 or entries > limits.scratch_entries:
-                            reason = "disk"
-                    elif memory.due(now) and memory.over_limit(self.inner, limits.memory_mb):
-                        reason = "memory"  # the child and what it started, not the server
-                    if reason is not None:
-                        # Killing PID 1 ends every process of the sandbox: the run, and the server.
-                        result.killed = reason
-                        result.signal = signal.SIGKILL
-                        result.runtime_s = round(now - started, 3)
-                        self._retire(f"a run was stopped ({reason})")
-                        self._kill()
-                        return
-                if exited_at is not None and clean_at is None and now - exited_at > CLEAN_TIMEOUT_S:
-                    self._retire("it did not report itself clean after a run")
-                    self._kill()
-                    return
-                if clean_at is not None and (len(sel.get_map()) == 1 or now - clean_at > 2):
-                    return  # the run's pipes are drained (or nobody holds them open: all processes are gone)
-                timeout = 0.05 if exited_at is not None else max(0.0, min(0.25, deadline - now))
-                for key, _ in sel.select(timeout):
-                    if key.data == "server":
-                        message = self._receive()
-                        if message is None or message.get("seq") != self.runs:
-                            self._retire(f"it answered out of turn: {message}")
-                            if exited_at is None:
-                                result.setup_error = f"the warm sandbox stopped during the run ({self.broken})"
-                            self._kill()
-                            return
-                        if "exit" in message:
-                            exited_at = time.monotonic()
-                            result.runtime_s = round(exited_at - started, 3)
-                            code = os.waitstatus_to_exitcode(int(message["exit"]))
-                            result.exit_code, result.signal = (code, None) if code >= 0 else (None, -code)
-                            result.cpu_s = float(message["cpu"])
-                            result.max_rss_mb = round(int(message["maxrss"]) / 1024, 1)
-                        elif message.get("clean"):
-                            clean_at = time.monotonic()
-                            self.unfinished = False
-                            if message.get("retire"):
-                                self._retire("it used half of its own CPU limit")
-                        else:
-                            self._retire(f"it could not clean up after a run: {message.get('dirty')}")
-                            self._kill()
-                            return
-                        continue
-                    data = os.read(key.fd, 65536)
-                    if data:
-                        key.data.add(data)
-                    else:
-                        sel.unregister(key.fileobj)
-        finally:
-            sel.close()
-            result.stdout, result.stdout_bytes = out.value(), out.total
-            result.stderr, result.stderr_bytes = err.value(), err.total
 
     def _receive(self) -> dict | None:
         """The server's next message; None (and the server retired) if it is gone or talks nonsense."""
@@ -299,7 +237,7 @@ class ForkServer:
             if not chunk:
                 break
             status += chunk
-        self.inner = sandbox._open_inner(status)
+        self.inner = command.open_inner(status)
         if self.inner is None:
             self._retire("its PID could not be read from bubblewrap's status")
             self._kill()
@@ -355,5 +293,59 @@ class ForkServer:
             os.close(self.inner)
             self.inner = None
         status_r, self.status_r = self.status_r, None
-        sandbox._end(self.proc, status_r)
+        command.end(self.proc, status_r)
         self.scratch.__exit__(None, None, None)
+
+
+class WarmSupervisor(Supervisor):
+    """The run is a child of the server: it has ended when the server reports the child's exit
+    status, and is over when the server then reports itself clean. A limit reached, a message
+    out of turn or no report in time retire the server and kill it (killing the sandbox's PID 1
+    ends every process in it: the run, and the server)."""
+
+    def __init__(self, server: ForkServer, out_r: int, err_r: int, **kwargs):
+        super().__init__(**kwargs)
+        self.server = server
+        self.clean_at: float | None = None
+        self.watch_output(out_r, err_r)
+        self.watch(server.sock, on_ready=self.on_message)
+
+    def memory_pidfd(self) -> int | None:
+        return self.server.inner  # what the server's children started, not the server
+
+    def on_limit(self, reason: str, now: float) -> None:
+        self.result.killed = reason
+        self.result.signal = signal.SIGKILL
+        self.result.runtime_s = round(now - self.started, 3)
+        self.stop(f"a run was stopped ({reason})")
+
+    def stop(self, why: str) -> None:
+        self.server._retire(why)
+        self.server._kill()
+        self.done = True
+
+    def on_tick(self, now: float) -> None:
+        if self.exited_at is not None and self.clean_at is None and now - self.exited_at > CLEAN_TIMEOUT_S:
+            self.stop("it did not report itself clean after a run")
+        elif self.clean_at is not None and self.drained(now, self.clean_at):
+            self.done = True  # the run's pipes are drained (or nobody holds them open: all processes are gone)
+
+    def on_message(self) -> None:
+        server, result = self.server, self.result
+        message = server._receive()
+        if message is None or message.get("seq") != server.runs:
+            server._retire(f"it answered out of turn: {message}")
+            if self.exited_at is None:
+                result.setup_error = f"the warm sandbox stopped during the run ({server.broken})"
+            self.stop(server.broken)
+        elif "exit" in message:
+            code = os.waitstatus_to_exitcode(int(message["exit"]))
+            result.exit_code, result.signal = (code, None) if code >= 0 else (None, -code)
+            self.exited(float(message["cpu"]), int(message["maxrss"]))
+        elif message.get("clean"):
+            self.clean_at = time.monotonic()
+            server.unfinished = False
+            if message.get("retire"):
+                server._retire("it used half of its own CPU limit")
+        else:
+            self.stop(f"it could not clean up after a run: {message.get('dirty')}")

@@ -48,7 +48,7 @@ DENIED = (
     "delete_module",
     "setns",
     # Memory a process can hold without mapping it, which neither RLIMIT_AS nor the worker's count
-    # of the run's memory would see (labeling/memwatch.py); nothing of the runtime uses them.
+    # of the run's memory would see (labeling/sandbox/memwatch.py); nothing of the runtime uses them.
     "shmget",
     "msgget",
     "memfd_create",
