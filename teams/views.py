@@ -337,49 +337,29 @@ def _invitation(access, pk) -> Invitation:
     return get_object_or_404(Invitation.objects.select_related("team", "user", "course"), pk=pk, course=access.course)
 
 
-@require_POST
-@course_member
-def request_accept(request, access, pk):
-    jr = _join_request(access, pk)
-    team_access(access, jr.team_id, write=True)
-    return _answer(request, access, jr, services.accept_join_request, f"{services.display_name(jr.user)} joined.")
+def _answer_view(find, action, done, members_only: bool = False):
+    """A POST page that answers the pending request or invitation `find` gives: `done(row)` is
+    the message; `members_only`: only those who may write the team (its members, staff)."""
+
+    @require_POST
+    @course_member
+    def view(request, access, pk):
+        pending = find(access, pk)
+        if members_only:
+            team_access(access, pending.team_id, write=True)
+        return _answer(request, access, pending, action, done(pending))
+
+    return view
 
 
-@require_POST
-@course_member
-def request_decline(request, access, pk):
-    jr = _join_request(access, pk)
-    team_access(access, jr.team_id, write=True)
-    return _answer(request, access, jr, services.decline_join_request, "Request declined.")
-
-
-@require_POST
-@course_member
-def request_withdraw(request, access, pk):
-    jr = _join_request(access, pk)
-    return _answer(request, access, jr, services.withdraw_join_request, "Request withdrawn.")
-
-
-@require_POST
-@course_member
-def invitation_accept(request, access, pk):
-    inv = _invitation(access, pk)
-    return _answer(request, access, inv, services.accept_invitation, f"Welcome to {inv.team.name}!")
-
-
-@require_POST
-@course_member
-def invitation_decline(request, access, pk):
-    inv = _invitation(access, pk)
-    return _answer(request, access, inv, services.decline_invitation, "Invitation declined.")
-
-
-@require_POST
-@course_member
-def invitation_cancel(request, access, pk):
-    inv = _invitation(access, pk)
-    team_access(access, inv.team_id, write=True)
-    return _answer(request, access, inv, services.cancel_invitation, "Invitation cancelled.")
+request_accept = _answer_view(
+    _join_request, services.accept_join_request, lambda jr: f"{services.display_name(jr.user)} joined.", True
+)
+request_decline = _answer_view(_join_request, services.decline_join_request, lambda jr: "Request declined.", True)
+request_withdraw = _answer_view(_join_request, services.withdraw_join_request, lambda jr: "Request withdrawn.")
+invitation_accept = _answer_view(_invitation, services.accept_invitation, lambda inv: f"Welcome to {inv.team.name}!")
+invitation_decline = _answer_view(_invitation, services.decline_invitation, lambda inv: "Invitation declined.")
+invitation_cancel = _answer_view(_invitation, services.cancel_invitation, lambda inv: "Invitation cancelled.", True)
 
 
 # ---------------------------------------------------------------- staff
