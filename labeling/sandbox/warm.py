@@ -141,13 +141,13 @@ class ForkServer:
         finally:
             if self.unfinished:
                 # The run did not end cleanly (an exception while it ran): nothing of it may go on.
-                self._retire("a run did not finish")
-                self._kill()
+                self.retire("a run did not finish")
+                self.kill()
             try:
                 self.scratch.clear()
             except OSError as exc:
-                self._retire(f"the scratch directory could not be emptied: {exc}")
-                self._kill()
+                self.retire(f"the scratch directory could not be emptied: {exc}")
+                self.kill()
 
     def run(
         self,
@@ -176,7 +176,7 @@ class ForkServer:
             try:
                 socket.send_fds(self.sock, [json.dumps(job).encode()], [out_w, err_w])
             except OSError as exc:
-                self._retire(f"the warm sandbox is gone ({exc})")
+                self.retire(f"the warm sandbox is gone ({exc})")
                 result.setup_error = self.broken
                 return result
             finally:
@@ -197,15 +197,15 @@ class ForkServer:
                     heartbeat_every=heartbeat_every,
                 ).supervise()
             except BaseException:
-                self._retire("a run was interrupted")
-                self._kill()
+                self.retire("a run was interrupted")
+                self.kill()
                 raise
         finally:
             os.close(out_r)
             os.close(err_r)
         return result
 
-    def _receive(self) -> dict | None:
+    def receive(self) -> dict | None:
         """The server's next message; None (and the server retired) if it is gone or talks nonsense."""
         try:
             data = self.sock.recv(65536)
@@ -213,7 +213,7 @@ class ForkServer:
         except (OSError, ValueError) as exc:
             message, data = None, repr(exc).encode()
         if not isinstance(message, dict):
-            self._retire(f"it stopped ({self._stderr_tail() or 'no message'})")
+            self.retire(f"it stopped ({self._stderr_tail() or 'no message'})")
             return None
         return message
 
@@ -224,12 +224,12 @@ class ForkServer:
         if self.broken is not None:
             return False
         if not select.select([self.sock], [], [], READY_TIMEOUT_S)[0]:
-            self._retire(f"it was not ready within {READY_TIMEOUT_S} s")
-            self._kill()
+            self.retire(f"it was not ready within {READY_TIMEOUT_S} s")
+            self.kill()
             return False
-        message = self._receive()
+        message = self.receive()
         if message is None or not message.get("ready"):
-            self._kill()
+            self.kill()
             return False
         status = bytearray()
         while b"\n" not in status and select.select([self.status_r], [], [], 5)[0]:
@@ -239,13 +239,13 @@ class ForkServer:
             status += chunk
         self.inner = command.open_inner(status)
         if self.inner is None:
-            self._retire("its PID could not be read from bubblewrap's status")
-            self._kill()
+            self.retire("its PID could not be read from bubblewrap's status")
+            self.kill()
             return False
         self.ready = True
         return True
 
-    def _retire(self, why: str) -> None:
+    def retire(self, why: str) -> None:
         if self.broken is None:
             self.broken = why
 
@@ -261,7 +261,7 @@ class ForkServer:
                 data = (data + chunk)[-2000:]
         return data.decode("utf-8", errors="replace").strip()
 
-    def _kill(self) -> None:
+    def kill(self) -> None:
         """SIGKILL to the server (the sandbox's PID 1: every process in it goes) and wait for it."""
         if self.inner is not None:
             with contextlib.suppress(ProcessLookupError, OSError):
@@ -280,7 +280,7 @@ class ForkServer:
         Closing the socket ends the server once its imports are done; it is killed only when it
         is known to be running (its PID read), never while bubblewrap may still be setting up (a
         PID 1 whose outer bubblewrap died during the setup would wait forever)."""
-        self._retire("closed")
+        self.retire("closed")
         if self.sock is not None:
             self.sock.close()
             self.sock = None
@@ -288,7 +288,7 @@ class ForkServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(READY_TIMEOUT_S if self.inner is None else 5)
             if self.proc.returncode is None:
-                self._kill()
+                self.kill()
         if self.inner is not None:
             os.close(self.inner)
             self.inner = None
@@ -320,8 +320,8 @@ class WarmSupervisor(Supervisor):
         self.stop(f"a run was stopped ({reason})")
 
     def stop(self, why: str) -> None:
-        self.server._retire(why)
-        self.server._kill()
+        self.server.retire(why)
+        self.server.kill()
         self.done = True
 
     def on_tick(self, now: float) -> None:
@@ -332,9 +332,9 @@ class WarmSupervisor(Supervisor):
 
     def on_message(self) -> None:
         server, result = self.server, self.result
-        message = server._receive()
+        message = server.receive()
         if message is None or message.get("seq") != server.runs:
-            server._retire(f"it answered out of turn: {message}")
+            server.retire(f"it answered out of turn: {message}")
             if self.exited_at is None:
                 result.setup_error = f"the warm sandbox stopped during the run ({server.broken})"
             self.stop(server.broken)
@@ -346,6 +346,6 @@ class WarmSupervisor(Supervisor):
             self.clean_at = time.monotonic()
             server.unfinished = False
             if message.get("retire"):
-                server._retire("it used half of its own CPU limit")
+                server.retire("it used half of its own CPU limit")
         else:
             self.stop(f"it could not clean up after a run: {message.get('dirty')}")
