@@ -7,9 +7,7 @@ import functools
 import importlib.metadata
 import sys
 from dataclasses import replace
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -44,21 +42,13 @@ from labeling.models import Challenge, Hint, Status, Submission
 
 @functools.cache
 def runtime_versions() -> list[tuple[str, str]]:
-    """Versions of the packages submitted code can import: read from the sandbox runtime
-    (settings.SANDBOX_RUNTIME_DIR) when it is built, else from this environment (the same pins)."""
-    names = ["numpy", "pandas", "scipy", "scikit-learn"]
-    found = {}
-    runtime = Path(settings.SANDBOX_RUNTIME_DIR)
-    site = sorted(runtime.glob("**/site-packages"))[:1] if runtime.is_dir() else []
-    dists = importlib.metadata.distributions(path=[str(p) for p in site]) if site else []
-    for dist in dists:
-        name = (dist.metadata["Name"] or "").lower()
-        if name in names:
-            found[name] = dist.version
-    versions = [("Python", sys.version.split()[0])]
-    for name in names:
+    """Versions of what submitted code can import: the sandbox runtime's manifest when it is built
+    (`labeling.sandbox.runtime_packages`), else this environment's (the same pins)."""
+    built = {name.lower(): version for name, version in sandbox.runtime_packages().items()}
+    versions = [("Python", built.get("python") or sys.version.split()[0])]
+    for name in ("numpy", "pandas", "scipy", "scikit-learn"):
         try:
-            versions.append((name, found.get(name) or importlib.metadata.version(name)))
+            versions.append((name, built.get(name) or importlib.metadata.version(name)))
         except importlib.metadata.PackageNotFoundError:
             continue
     return versions

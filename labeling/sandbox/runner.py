@@ -2,12 +2,13 @@
 code, so nothing it reports is trusted outside: the scorer reads only exit codes and the
 output file, through its own reader).
 
-Started by labeling/sandbox/cold.py as `python -I -B runner.py CONFIG_JSON` with the scratch
-directory as the working directory. It first lowers its own resource limits (so the per-
-sandbox process limit counts only this sandbox's processes, see docs/sandbox.md), then runs
-the submitted file as `__main__`, the way `python submission.py` would. If the file wrote no
-output but defines `aggregate(raw)`, it calls that with the challenge's single input read by
-pandas and writes the returned DataFrame as the output file.
+Started by labeling/sandbox/cold.py (and, as a server, by warm.py) as `python -s -B -P -X utf8
+runner.py CONFIG_JSON` (labeling/sandbox/command.py) with the scratch directory as the working
+directory. It first lowers its own resource limits (so the per-sandbox process limit counts
+only this sandbox's processes, see docs/sandbox.md), then runs the submitted file as
+`__main__`, the way `python submission.py` would. If the file wrote no output but defines
+`aggregate(raw)`, it calls that with the challenge's single input read by pandas and writes the
+returned DataFrame as the output file.
 
 As a fork server (CONFIG_JSON names a socket, `serve_fd`), the runner is the sandbox's PID 1: it
 imports the modules once, then for each submission the worker sends forks a child that goes on as

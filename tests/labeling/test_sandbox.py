@@ -345,3 +345,13 @@ def test_a_non_root_worker_runs_code_the_same_way(sandbox_tools):
     assert not identity["scratch_left"]
     sleeper = report["sleeper"]
     assert sleeper["killed"] == "time" and sleeper["elapsed"] < 5 and not sleeper["scratch_left"]
+
+
+def test_the_challenge_page_lists_the_runtimes_versions_not_the_workers(sandbox_tools):
+    """What submitted code imports is the runtime's (its manifest), whatever this process runs."""
+    from labeling.views import runtime_versions
+
+    runtime_versions.cache_clear()
+    versions = dict(runtime_versions())
+    assert versions["Python"] == sandbox_tools.runtime.python
+    assert all(versions[name] == sandbox_tools.runtime.packages[name] for name in ("numpy", "pandas", "scipy"))
