@@ -38,13 +38,26 @@ def shown_by_time(hint: Hint, now) -> bool:
     return hint.reveal_at <= now
 
 
-def visible_hints(challenge: Challenge, user, *, is_staff: bool = False, now=None) -> list[HintView]:
-    """Every hint of the challenge, in order, with whether `user` may read it now (one query)."""
+def visible_hints(
+    challenge: Challenge, user, *, is_staff: bool = False, now=None, hints: list[Hint] | None = None
+) -> list[HintView]:
+    """Every hint of the challenge, in order, with whether `user` may read it now (one query).
+
+    `hints`: the challenge's hints in order, when the caller has them (the page cache); the user's
+    reveals are then read only if a hint is hidden by its time (no query when none is)."""
     now = now or timezone.now()
     closed = challenge.closes_at is not None and challenge.closes_at <= now
-    own_reveal = HintReveal.objects.filter(hint=OuterRef("pk"), user=user).values("revealed_at")[:1]
-    hints = list(challenge.hints.annotate(clicked_at=Subquery(own_reveal)))
-    clicked = {hint.pk: hint.clicked_at for hint in hints if hint.clicked_at is not None}
+    if hints is None:
+        own_reveal = HintReveal.objects.filter(hint=OuterRef("pk"), user=user).values("revealed_at")[:1]
+        hints = list(challenge.hints.annotate(clicked_at=Subquery(own_reveal)))
+        clicked = {hint.pk: hint.clicked_at for hint in hints if hint.clicked_at is not None}
+    else:
+        # A reveal counts only for a hint hidden by its time (the order of the checks below).
+        hidden = [] if is_staff or closed else [hint.pk for hint in hints if not shown_by_time(hint, now)]
+        reveals = (
+            HintReveal.objects.filter(user=user, hint_id__in=hidden).order_by().values_list("hint_id", "revealed_at")
+        )
+        clicked = dict(reveals) if hidden else {}
     views = []
     earlier_visible = True
     for number, hint in enumerate(hints, start=1):

@@ -96,7 +96,9 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
     parts = cache.get("challenge-parts", lambda: _challenge_parts(challenge), challenge.pk)
     ctx["parts"] = {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 - rendered by templates
     if ctx["content_open"]:
-        ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff)
+        # The hints are the same for everyone (their stamp is the challenge's); the reveals are the viewer's.
+        hints = cache.get("hints", lambda: list(challenge.hints.all()), challenge.pk)
+        ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff, hints=hints)
         if access.is_staff:
             ctx["reveal_counts"] = hint_rules.reveal_counts(challenge)
     if not access.is_staff:
@@ -327,11 +329,16 @@ class _CachedBoard:
         return rows
 
     def own_row_html(self, participant: str) -> str:
-        """The viewer's own row: highlighted, with the "you" badge."""
+        """The viewer's own row: highlighted, with the "you" badge (the same for each of its owners)."""
+        build = functools.partial(self._own_row_html, participant)
+        return self.cache.get("board-own-row", build, self.challenge.pk, self.kind, participant)
+
+    def _own_row_html(self, participant: str) -> str:
         row = self._page_rows.get(participant) or self.cache.get(
             "board-row", functools.partial(self._find_row, participant), self.challenge.pk, self.kind, participant
         )
-        return render_to_string("labeling/_board_row.html", {"row": replace(row, is_own=True), "kind": self.kind})
+        html = render_to_string("labeling/_board_row.html", {"row": replace(row, is_own=True), "kind": self.kind})
+        return str(html)  # plain str, as the other rows
 
     def _find_row(self, participant: str) -> lb.Row:
         """One row's data, when its cache entry went (the cache dropped it to make room)."""
