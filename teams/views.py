@@ -60,9 +60,10 @@ def index(request, access):
         "q": q,
         "status_filters": queries.STATUS_FILTERS,
         "deadline_passed": services.deadline_passed(course),
-        "invitations": Invitation.objects.filter(
-            course=course, user=request.user, status=RequestStatus.PENDING
-        ).count(),
+        # Shown only to a student without a team: read only then.
+        "invitations": Invitation.objects.filter(course=course, user=request.user, status=RequestStatus.PENDING).count()
+        if access.is_student and my_team is None
+        else 0,
     }
     return render(request, "teams/index.html", context)
 
