@@ -4,6 +4,8 @@ markdown-it-py (CommonMark) rather than Python-Markdown: Python-Markdown's link 
 quadratic in unmatched "[", so one student post of 20,000 brackets took 37 s per page view.
 """
 
+import functools
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -25,6 +27,22 @@ def render_markdown(text: str | None) -> SafeString:
     """Render Markdown and sanitize the HTML (no scripts, no event handlers, no javascript: links)."""
     if not text:
         return mark_safe("")
+    # The same text gives the same HTML: short texts shown on every request of a page (a
+    # challenge's hints, a board post) are rendered once per process.
+    if len(text) <= _MEMO_MAX_CHARS:
+        return _render_short(text)
+    return _render(text)
+
+
+_MEMO_MAX_CHARS = 4_000
+
+
+@functools.lru_cache(maxsize=512)
+def _render_short(text: str) -> SafeString:
+    return _render(text)
+
+
+def _render(text: str) -> SafeString:
     html = _renderer.render(text[:MAX_MARKDOWN_CHARS])
     clean = nh3.clean(
         html,
