@@ -83,6 +83,8 @@ TEMPLATES = [
                 "courses.context_processors.courses_nav",
                 "csp.context_processors.nonce",
             ],
+            # {% url %} with its answers remembered per process (courseproj/lib/cachedurl.py).
+            "builtins": ["courseproj.lib.cachedurl"],
         },
     },
 ]
