@@ -85,7 +85,9 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         "challenge": challenge,
         "phase": phase,
         "content_open": access.is_staff or phase != acl.UPCOMING,
-        "submit_form": submit_form or SubmitForm(),
+        "submit_form": submit_form,
+        # Before any upload the form is the same for everyone: rendered once per process.
+        "submit_form_html": "" if submit_form else _blank_submit_form(),
         "submit_errors": submit_errors or [],
         "private_visible": lb.private_visible(challenge, access.is_staff),
         "closed": phase == acl.CLOSED,
@@ -96,8 +98,9 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
     parts = cache.get("challenge-parts", lambda: _challenge_parts(challenge), challenge.pk)
     ctx["parts"] = {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 - rendered by templates
     if ctx["content_open"]:
-        # The hints are the same for everyone (their stamp is the challenge's); the reveals are the viewer's.
-        hints = cache.get("hints", lambda: list(challenge.hints.all()), challenge.pk)
+        # The hints are the same for everyone (the labeling stamp), the reveals the viewer's; with the
+        # page cache off, both in one query.
+        hints = cache.get("hints", lambda: list(challenge.hints.all()), challenge.pk) if cache.enabled else None
         ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff, hints=hints)
         if access.is_staff:
             ctx["reveal_counts"] = hint_rules.reveal_counts(challenge)
@@ -132,8 +135,17 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         # Where the viewer's waiting submissions stand in the queue: read only when there are some.
         waiting = mine.get("waiting", [])
         ctx.update(_queue_context(challenge, request.user, waiting) if waiting else {"waiting": [], "waiting_ids": ""})
-        ctx["standing"] = lb.standing_of(
-            challenge, acl.viewer_participants(challenge, request.user), _ranking(cache, challenge)
+        # The viewer's rank, cached for them (not the whole ranking read on every request); the
+        # board that counts is in the key, as whether the challenge closed.
+        kind = lb.PRIVATE if ctx["closed"] else lb.PUBLIC
+        ctx["standing"] = cache.get(
+            "standing",
+            lambda: lb.standing_of(
+                challenge, acl.viewer_participants(challenge, request.user), _ranking(cache, challenge, kind)
+            ),
+            challenge.pk,
+            request.user.pk,
+            kind,
         )
     else:
         counts = dict(Submission.objects.filter(challenge=challenge).values_list("status").annotate(n=Count("id")))
@@ -141,6 +153,11 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
         ctx["benchmark_form"] = benchmark_form or BenchmarkForm()
         ctx["status_counts"] = [(Status(s).label, counts.get(s, 0)) for s in Status.values if counts.get(s)]
     return ctx
+
+
+@functools.cache
+def _blank_submit_form() -> str:
+    return render_to_string("_form.html", {"form": SubmitForm()})
 
 
 def _challenge_parts(challenge) -> dict[str, str]:
