@@ -223,8 +223,12 @@ def main(argv=None) -> int:
         }
 
     cookies = sessions()
-    # --before: that code may keep its sessions in the database (as before SESSION_STORE).
-    old_cookies = sessions("django.contrib.sessions.backends.db") if args.before else None
+    # --before: code from before SESSION_STORE kept its sessions in the database; later code takes
+    # the same signed cookies as this one.
+    old_cookies = None
+    if args.before:
+        signed = "SESSION_STORE" in (args.before / "courseproj" / "settings.py").read_text()
+        old_cookies = cookies if signed else sessions("django.contrib.sessions.backends.db")
     from django.db import connections
 
     connections.close_all()
