@@ -119,7 +119,9 @@ if not CACHE_URL:
     _cache = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "courseproj",
-        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 1000)},
+        # About six entries per student (their team, quota, submissions, rank, board row): a class of
+        # 200 needs some 1,200 (docs/performance.md, "Pages under load").
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 5000)},
     }
 elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     _cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
