@@ -3,7 +3,7 @@
     .venv/bin/python bench/pages.py [--duration 30] [--connections 20] [--pages leaderboard,grid]
 
 Builds the bench course (bench/datagen.py, 200 students, 60 teams, 5,000 submissions) in a fresh
-PostgreSQL database cp_bench, starts gunicorn with 2 workers of 4 threads as `make run` does (the
+PostgreSQL database cp_bench, starts gunicorn as `make run` does (gunicorn.conf.py; the
 production settings: DEBUG off, persistent database connections), logs in by session cookie
 (20 students taking turns for the leaderboard, the challenge page and the team list, `--students`;
 the instructor for the update grid and the proposal list), and runs `wrk` (Debian's package)
@@ -74,6 +74,11 @@ def server_env(port: int) -> dict[str, str]:
         "DB_CONN_MAX_AGE": "60",
         "SITE_URL": f"http://127.0.0.1:{port}",
     }
+
+
+def _gunicorn_conf() -> str:
+    conf = _env.ROOT / "gunicorn.conf.py"
+    return "gunicorn.conf.py" if conf.exists() else "gunicorn's defaults"
 
 
 def session_cookie(user, engine: str | None = None) -> str:
@@ -178,11 +183,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=30, help="seconds per page")
     parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    # As `make run` starts it. (1, gunicorn's sync worker, gave a better p95 without think time, but a
-    # sync worker waits on a client that connected and has not sent its request yet: with think
-    # time, and no buffering proxy in front, two of them are soon held by idle clients.)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (1: sync workers)")
+    # By default as `make run` starts it: gunicorn.conf.py (2 workers of 4 threads, each taking only
+    # what its threads can serve, no keep-alive). These override it, e.g. --threads 1 for sync-like
+    # workers (a sync worker waits on a client that connected and has not sent its request yet).
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="gunicorn threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--students", type=int, default=20, help="student sessions the student pages take turns among")
     parser.add_argument("--pages", default="", help="comma-separated subset of: " + ",".join(p.name for p in PAGES))
     parser.add_argument(
@@ -236,14 +241,17 @@ def main(argv=None) -> int:
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     cmd = [
         gunicorn, "courseproj.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning",
+        "--log-level", "warning",
     ]  # fmt: skip
-    server = _env.start(cmd, _env.VAR_DIR / "gunicorn.log", **server_env(port))
+    size = {"WEB_CONCURRENCY": str(args.workers or 2), "WEB_THREADS": str(args.threads or 4)}
+    server = _env.start(cmd, _env.VAR_DIR / "gunicorn.log", **server_env(port), **size)
     old_server = before = None
     if args.before:
         old_port = _env.free_port()
         old_cmd = [*cmd[:3], f"127.0.0.1:{old_port}", *cmd[4:]]
-        old_env = {**server_env(old_port), "PYTHONPATH": str(args.before.resolve())}
+        if not (args.before / "gunicorn.conf.py").exists():  # code from before it: sized on the command line
+            old_cmd += ["--workers", size["WEB_CONCURRENCY"], "--threads", size["WEB_THREADS"]]
+        old_env = {**server_env(old_port), **size, "PYTHONPATH": str(args.before.resolve())}
         old_server = _env.start(old_cmd, _env.VAR_DIR / "gunicorn-before.log", cwd=args.before.resolve(), **old_env)
         before = (_url_maker(f"http://127.0.0.1:{old_port}"), old_cookies)
     url_of = _url_maker(f"http://127.0.0.1:{port}")
@@ -257,13 +265,14 @@ def main(argv=None) -> int:
         for page, (page_url, page_cookies) in [(p, s) for p in [*pages, REFERENCE] for s in servers]:
             # Warm up every worker, and check the page really is the page (for every session).
             sessions = page_cookies[page.role]
-            for i in range(max(2 * args.workers * args.threads, len(sessions))):
+            for i in range(max(2 * int(size["WEB_CONCURRENCY"]) * int(size["WEB_THREADS"]), len(sessions))):
                 status, body = fetch(page_url(page), sessions[i % len(sessions)])
                 if status != 200 or page.marker not in body:
                     raise RuntimeError(f"{page.name}: status {status}, marker {page.marker!r} missing:\n{body[:500]}")
         print(f"machine: {_env.machine()}", flush=True)
         print(
-            f"gunicorn: {args.workers} workers x {args.threads} threads; wrk: {args.connections} connections "
+            f"gunicorn: {size['WEB_CONCURRENCY']} workers x {size['WEB_THREADS']} threads ({_gunicorn_conf()}); "
+            f"wrk: {args.connections} connections "
             f"without pause, {args.duration} s per page, {args.students} student sessions in turn",
             flush=True,
         )

@@ -25,8 +25,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/gunicorn courseproj.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
-  --access-logfile - --graceful-timeout 5 &
+# Workers, threads and connections: gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS).
+.venv/bin/gunicorn courseproj.wsgi:application --bind "$HOST:$PORT" --access-logfile - --graceful-timeout 5 &
 pids+=($!)
 .venv/bin/celery -A courseproj worker -l info --concurrency 2 -n "worker@%h" &
 pids+=($!)

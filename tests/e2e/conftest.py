@@ -118,7 +118,7 @@ def e2e_server(django_db_setup, django_db_blocker, e2e_broker_url, e2e_data_dir)
     log = Path(tempfile.mkstemp(prefix="e2e-gunicorn-", suffix=".log")[1])
     cmd = [
         sys.executable, "-m", "gunicorn", "courseproj.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120",
+        "--bind", f"127.0.0.1:{port}", "--timeout", "120",  # workers and threads: gunicorn.conf.py
         "--access-logfile", "-", "--access-logformat", "ACCESS %(m)s %(U)s %(s)s", "--error-logfile", "-",
     ]  # fmt: skip
     with django_db_blocker.unblock():
