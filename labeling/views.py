@@ -13,10 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -79,7 +81,10 @@ def index(request, access):
     return _render(request, access, "labeling/index.html", {"rows": rows})
 
 
-def _challenge_context(request, access, challenge, *, submit_form=None, submit_errors=None, benchmark_form=None):
+def _challenge_context(
+    request, access, challenge, *, submit_form=None, submit_errors=None, benchmark_form=None, hints=None
+):
+    """Everything the challenge page shows; `hints`: the viewer's hint views when the caller has them."""
     phase = acl.phase(challenge)
     ctx = {
         "challenge": challenge,
@@ -98,10 +103,7 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
     parts = cache.get("challenge-parts", lambda: _challenge_parts(challenge), challenge.pk)
     ctx["parts"] = {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 - rendered by templates
     if ctx["content_open"]:
-        # The hints are the same for everyone (the labeling stamp), the reveals the viewer's; with the
-        # page cache off, both in one query.
-        hints = cache.get("hints", lambda: list(challenge.hints.all()), challenge.pk) if cache.enabled else None
-        ctx["hints"] = hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff, hints=hints)
+        ctx["hints"] = hints if hints is not None else _hint_views(cache, request, access, challenge)
         if access.is_staff:
             ctx["reveal_counts"] = hint_rules.reveal_counts(challenge)
     if not access.is_staff:
@@ -155,6 +157,48 @@ def _challenge_context(request, access, challenge, *, submit_form=None, submit_e
     return ctx
 
 
+def _hint_views(cache: PageCache, request, access, challenge) -> list[hint_rules.HintView]:
+    """The hints are the same for everyone (the labeling stamp), the reveals the viewer's; with the
+    page cache off, both in one query."""
+    hints = cache.get("hints", lambda: list(challenge.hints.all()), challenge.pk) if cache.enabled else None
+    return hint_rules.visible_hints(challenge, request.user, is_staff=access.is_staff, hints=hints)
+
+
+@functools.cache
+def _csrf_placeholder() -> str:
+    """Stands for the CSRF token in a cached page body (the same in every process, and not guessable
+    by whoever writes the texts a body shows)."""
+    return "csrf" + salted_hmac("labeling.views.csrf-placeholder", "body", algorithm="sha256").hexdigest()[:32]
+
+
+def _student_body(request, access, challenge) -> str:
+    """A student's challenge page body, rendered once per state and kept in the page cache.
+
+    Its key: the course's teams and labeling stamps (a submission, a score, a pick, a team change,
+    an edit of the challenge or its hints), the viewer, the phase, the course's date (today's
+    quota), the viewer's hints as they stand now (by time and by their clicks, which no stamp
+    watches) and the site's address. A body with a submission still waiting is not kept: its queue
+    panel is live. The CSRF token goes in afterwards, as a placeholder in the cached body.
+    """
+    cache = PageCache(access.course, "teams", "labeling")
+    phase = acl.phase(challenge)
+    hints = _hint_views(cache, request, access, challenge) if phase != acl.UPCOMING else None
+    today = timezone.localtime(timezone.now(), access.course.tz).date()
+    site_url = request.build_absolute_uri("/").rstrip("/")
+    shown = [(h.hint.pk, h.visible, h.how, h.revealed_at, h.can_reveal) for h in hints or ()]
+    parts = (challenge.pk, request.user.pk, phase, today, site_url, shown)
+    body = cache.peek("student-body", *parts)
+    if body is None:
+        ctx = _challenge_context(request, access, challenge, hints=hints)
+        with timezone.override(access.course.tz):
+            body = render_to_string(
+                "labeling/_challenge_body.html", {**ctx, "csrf_token": _csrf_placeholder()}, request=request
+            )
+        if not ctx["waiting"]:
+            cache.put("student-body", body, *parts)
+    return mark_safe(body.replace(_csrf_placeholder(), get_token(request)))  # noqa: S308 - rendered above
+
+
 @functools.cache
 def _blank_submit_form() -> str:
     return render_to_string("_form.html", {"form": SubmitForm()})
@@ -199,7 +243,10 @@ def _ranking(cache: PageCache, challenge, kind: str | None = None, build=None) -
 @course_member
 def challenge_detail(request, access, slug):
     challenge = acl.get_challenge_for_user(access, slug)
-    return _render(request, access, "labeling/challenge.html", _challenge_context(request, access, challenge))
+    if access.is_staff or request.GET:  # staff pages, and a page of the student's submissions past the first
+        return _render(request, access, "labeling/challenge.html", _challenge_context(request, access, challenge))
+    ctx = {"challenge": challenge, "body": _student_body(request, access, challenge)}
+    return _render(request, access, "labeling/challenge.html", ctx)
 
 
 @course_member

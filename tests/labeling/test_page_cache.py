@@ -8,15 +8,17 @@ views run, and the version stamps change when a write commits (PostgreSQL) or at
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from labeling import hints as hint_rules
 from labeling import leaderboard as lb
-from labeling import services
-from labeling.models import Status, Submission
+from labeling import services, views
+from labeling.models import Hint, Status, Submission
 from labeling.scoring import Scores
 from teams.models import Team, TeamMembership
 from tests.labeling.factories import make_challenge, make_scored_submission
@@ -31,6 +33,7 @@ def built(monkeypatch) -> list[str]:
 
 
 T0 = timezone.now() - datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
 
 
 def at(minutes: int) -> datetime.datetime:
@@ -208,6 +211,53 @@ class TestChallengePage:
         cached_visit(client, challenge_url(challenge), built)
         challenge.inputs.create(name="extra.csv", path="inputs/x", sha256="0" * 64, size=3)
         assert "extra.csv" in visit(client, challenge_url(challenge))
+
+
+class TestStudentBody:
+    """A student's page body is cached whole for its state; what no stamp watches is in its key."""
+
+    def test_a_hint_revealed_by_a_click_shows_on_the_next_request(self, built, people, challenge, client_for):
+        hint = Hint.objects.create(
+            challenge=challenge, order=1, text="Weigh the *workers*.", reveal_at=at(60 * 48), reveal_on_click=True
+        )
+        client = client_for(people.member)
+        assert "Reveal this hint now" in cached_visit(client, challenge_url(challenge), built)
+        hint_rules.reveal_hint(hint, people.member)  # a HintReveal row: no stamp changes
+        page = cached_visit(client, challenge_url(challenge), built)
+        assert "<em>workers</em>" in page and "You revealed this hint" in page
+        assert "Reveal this hint now" in visit(client_for(people.outsider), challenge_url(challenge))
+
+    def test_a_hint_shown_by_its_time_shows_without_any_write(self, built, people, challenge, client_for, monkeypatch):
+        Hint.objects.create(challenge=challenge, order=1, text="Try **EM**.", reveal_at=timezone.now() + HOUR)
+        client = client_for(people.member)
+        assert "<strong>EM</strong>" not in cached_visit(client, challenge_url(challenge), built)
+        later = timezone.now() + 2 * HOUR
+        monkeypatch.setattr(timezone, "now", lambda: later)
+        assert "<strong>EM</strong>" in visit(client, challenge_url(challenge))
+
+    def test_each_viewer_gets_their_own_working_csrf_token_in_a_cached_body(self, built, people, challenge):
+        from django.test import Client
+
+        def token_of(page: str) -> str:  # the picks form's, the body's last
+            return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[-1]
+
+        for user in (people.member, people.outsider):
+            client = Client(enforce_csrf_checks=True)
+            client.force_login(user)
+            page = cached_visit(client, challenge_url(challenge), built)  # the second visit is a hit
+            assert views._csrf_placeholder() not in page
+            pick = reverse("labeling:picks", args=[challenge.course.slug, challenge.slug])
+            answer = client.post(pick, {"csrfmiddlewaretoken": token_of(page)})
+            assert answer.status_code == 302, answer.content[:300]
+
+    def test_a_body_with_a_submission_waiting_is_built_on_every_request(self, built, people, challenge, client_for):
+        make_scored_submission(challenge, people.member, status=Status.QUEUED, created_at=timezone.now())
+        client = client_for(people.member)
+        visit(client, challenge_url(challenge))
+        built.clear()
+        page = visit(client, challenge_url(challenge))
+        assert built == ["student-body"]  # the queue panel is live; the parts under it still hit
+        assert "in the queue" in page
 
 
 class TestVersionStamps:

@@ -24,7 +24,16 @@ def track_builds(monkeypatch) -> list[str]:
 
         return original(self, name, counted, *parts)
 
+    original_peek = PageCache.peek
+
+    def peek(self, name, *parts):  # a miss here is a part the caller builds itself
+        value = original_peek(self, name, *parts)
+        if value is None:
+            names.append(name)
+        return value
+
     monkeypatch.setattr(PageCache, "get", get)
+    monkeypatch.setattr(PageCache, "peek", peek)
     return names
 
 

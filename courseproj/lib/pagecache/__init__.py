@@ -71,7 +71,7 @@ class PageCache:
         """The value `build()` returns for the current data, from the cache when it holds it.
 
         `name` and `parts` (plain values: ids, page numbers, filters) tell the parts apart; the
-        value must pickle. Long or free-form parts are hashed into the key.
+        value must pickle. Long or free-form parts (spaces, control characters) are hashed into the key.
         """
         if not self.enabled:
             return build()
@@ -85,6 +85,17 @@ class PageCache:
             self.hits += 1
         return value
 
+    def peek(self, name: str, *parts: Any) -> Any:
+        """The cached value, or None when there is none (then build it and `put` it, or not)."""
+        if not self.enabled:
+            return None
+        value = cache.get(self._key(name, parts))
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
     def put(self, name: str, value: Any, *parts: Any) -> None:
         """Store a part built along with another one (a later `get` of it then hits)."""
         if self.enabled:
@@ -92,6 +103,6 @@ class PageCache:
 
     def _key(self, name: str, parts) -> str:
         detail = ":".join(str(p) for p in parts)
-        if len(detail) > 80:
+        if len(detail) > 80 or not detail.isprintable() or " " in detail:  # keys memcached would refuse
             detail = hashlib.sha256(detail.encode()).hexdigest()
         return f"{self._prefix}:{name}:{detail}"
