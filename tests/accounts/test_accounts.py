@@ -125,6 +125,42 @@ class TestErrorPages:
         assert client.get("/api/docs/").status_code == 200
 
 
+class TestSessionUser:
+    """The session's user is read with plain SQL (accounts.backends): the same user, or none."""
+
+    def test_it_is_the_same_user_as_the_orm_reads(self):
+        from accounts.backends import EmailOrUsernameBackend
+
+        made = make_user("kim@example.com", "Kim Lee")
+        get_user_model().objects.filter(pk=made.pk).update(is_staff=True)
+        read = EmailOrUsernameBackend().get_user(str(made.pk))
+        fields = [f.attname for f in get_user_model()._meta.concrete_fields]
+        orm = get_user_model().objects.get(pk=made.pk)
+        assert [getattr(read, f) for f in fields] == [getattr(orm, f) for f in fields]
+        assert not read._state.adding and read._state.db == "default"
+
+    def test_an_unknown_or_inactive_user_is_none(self):
+        from accounts.backends import EmailOrUsernameBackend
+
+        user = make_user("kim@example.com")
+        assert EmailOrUsernameBackend().get_user(user.pk + 1000) is None
+        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+        assert EmailOrUsernameBackend().get_user(user.pk) is None
+
+    def test_a_deactivated_or_repassworded_user_is_logged_out_on_the_next_request(self, client):
+        user = make_user("kim@example.com")
+        client.post(reverse("login"), {"username": "kim@example.com", "password": PASSWORD})
+        assert client.get(reverse("profile")).status_code == 200
+        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+        assert client.get(reverse("profile")).status_code == 302
+        get_user_model().objects.filter(pk=user.pk).update(is_active=True)
+        client.post(reverse("login"), {"username": "kim@example.com", "password": PASSWORD})
+        assert client.get(reverse("profile")).status_code == 200
+        user.set_password("another-long-pass-9")
+        user.save()
+        assert client.get(reverse("profile")).status_code == 302
+
+
 class TestLoginForm:
     def test_it_asks_for_the_email_and_says_so_when_wrong(self, client):
         make_user("kim@example.com")
