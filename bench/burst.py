@@ -1,6 +1,6 @@
 """Deadline burst: 100 submissions from 40 participants within a second, two worker processes.
 
-    .venv/bin/python bench/burst.py [--submissions 100] [--participants 40]
+    .venv/bin/python bench/burst.py [--submissions 100] [--participants 40] [--late 5]
 
 Two runs, each in its own process with a fresh database (cp_bench) and its own Redis
 database: first one Celery node with two pool processes (Redis db 11), then two Celery
@@ -25,7 +25,13 @@ order) go through labeling.services.submit from 4 processes at once. Reported:
 - the most submissions of one other participant that any submission waited behind (claimed
   while it was waiting); at most 3.
 
-The last two lines: `first_wait_ratio:` and `burst_ratio:`, each the worse of the two runs.
+A third run (`--late N`, 5 by default; 0: none), one node again: the same burst, and when half of
+it is terminal N more participants submit once each, as a student who submits once at 23:58
+behind classmates' second and third submissions. Reported: the longest wait of theirs, its share
+of the drain, and what first in, first out would have made them wait (the submissions waiting
+when they came × the burst's median run ÷ the processes). Not in the two headlines.
+
+The last two lines: `first_wait_ratio:` and `burst_ratio:`, each the worse of the first two runs.
 The queue is fair (labeling/queue.py): everyone's first submission before anyone's second.
 """
 
@@ -146,14 +152,26 @@ def fairness(subs) -> tuple[float, float, float, int]:
     return wait, mean_wait, done, behind
 
 
-def one_run(layout: str, submissions: int, participants: int, submitters: int, singles: int) -> dict:
+def submit_latecomers(challenge, burst_ids: list[int], latecomers) -> tuple[list[int], int]:
+    """When half the burst is terminal, each latecomer submits once (the student who submits at
+    23:58); the ids, and how many of the burst were still waiting then (all ahead of them in FIFO)."""
+    from labeling.models import TERMINAL_STATUSES, Status, Submission
+
+    while Submission.objects.filter(pk__in=burst_ids, status__in=TERMINAL_STATUSES).count() < len(burst_ids) // 2:
+        time.sleep(0.2)
+    waiting = Submission.objects.filter(pk__in=burst_ids, status=Status.QUEUED).count()
+    code = _scoring.reference_code()
+    return [_scoring.submit(challenge, user, code).pk for user in latecomers], waiting
+
+
+def one_run(layout: str, submissions: int, participants: int, submitters: int, singles: int, late: int = 0) -> dict:
     broker, names, processes = LAYOUTS[layout]
     _scoring.setup(broker)
     problem = _scoring.sandbox_ready()
     if problem:
         sys.exit(f"The sandbox cannot run here: {problem}")
     # The two extra students make the single runs: more than the default 5 a day.
-    seed = _scoring.make_seed(students=participants + 2, daily_limit=20)
+    seed = _scoring.make_seed(students=participants + 2 + late, daily_limit=20)
     challenge, students = seed.challenge, seed.students
     from tests.labeling.factories import make_challenge
 
@@ -162,7 +180,8 @@ def one_run(layout: str, submissions: int, participants: int, submitters: int, s
         make_challenge(seed.course, slug=f"twin-{i}", time_limit_s=challenge.time_limit_s + 1 + i)
         for i in range(singles)
     ]
-    burst_users, solo = students[:participants], students[participants:]
+    burst_users, solo = students[:participants], students[participants : participants + 2]
+    latecomers = students[participants + 2 :]
     workers = len(names) * processes
     with _scoring.Workers(broker, names, concurrency=processes) as nodes:
         # Warm every pool process, then time single runs one after the other on idle workers.
@@ -187,25 +206,29 @@ def one_run(layout: str, submissions: int, participants: int, submitters: int, s
         started = time.monotonic()
         ids = submit_burst(challenge, burst_users, order, submitters)
         submit_window = time.monotonic() - started
+        late_ids, waiting_then = submit_latecomers(challenge, ids, latecomers) if late else ([], 0)
+        ids += late_ids
         subs = _scoring.wait_terminal(ids, timeout=submissions * t_single * 3 + 300, interval=0.5)
         pool = nodes.pool_pids()
     first_stored = min(s.created_at for s in subs)
     last_done = max(s.finished_at for s in subs)
     stored_window = _scoring.seconds(first_stored, max(s.created_at for s in subs))
     makespan = _scoring.seconds(first_stored, last_done)
-    ideal = submissions * t_single / workers
+    ideal = len(subs) * t_single / workers
     wait, mean_wait, done, behind = fairness(subs)
     burst_run = _env.median([_scoring.seconds(s.started_at, s.finished_at) for s in subs])
     # The least the longest first wait can be in any order: the first submissions alone fill the
     # workers for (⌈participants ÷ workers⌉ − 1) runs before the last of them can start.
     least_first_wait = (-(-participants // workers) - 1) * burst_run
+    late_subs = [s for s in subs if s.pk in set(late_ids)]
+    late_waits = [_scoring.seconds(s.created_at, s.started_at) for s in late_subs] or [0.0]
     by_worker: dict[str, int] = {}
     for sub in subs:
         node = sub.worker.split(":", 1)[0]
         by_worker[node] = by_worker.get(node, 0) + 1
     return {
         "layout": layout,
-        "submissions": submissions,
+        "submissions": len(subs),
         "nodes": names,
         "processes_per_node": processes,
         "pool_processes": len(pool),
@@ -234,6 +257,11 @@ def one_run(layout: str, submissions: int, participants: int, submitters: int, s
         "least_first_wait_ratio": round(least_first_wait / makespan, 3),
         "max_first_submission_to_scored_s": round(done, 2),
         "max_waited_behind_one_other": behind,
+        "latecomers": len(late_subs),
+        "latecomer_max_wait_s": round(max(late_waits), 2),
+        "latecomer_wait_ratio": round(max(late_waits) / makespan, 3),
+        # First in, first out, a latecomer would have waited for everything waiting when it came.
+        "latecomer_fifo_wait_s": round(waiting_then * burst_run / workers, 2),
     }
 
 
@@ -243,16 +271,20 @@ def main(argv=None) -> int:
     parser.add_argument("--participants", type=int, default=40)
     parser.add_argument("--processes", type=int, default=4, help="processes submitting at once")
     parser.add_argument("--singles", type=int, default=5)
+    parser.add_argument(
+        "--late", type=int, default=5, help="a third run (one node) with this many latecomers (0: none)"
+    )
     parser.add_argument("--layout", choices=sorted(LAYOUTS), help="run one layout here (used by the main run)")
     args = parser.parse_args(argv)
     if args.layout:
-        report = one_run(args.layout, args.submissions, args.participants, args.processes, args.singles)
+        report = one_run(args.layout, args.submissions, args.participants, args.processes, args.singles, args.late)
         print("BURST_JSON " + json.dumps(report))
         return 0
 
     reports = []
-    for layout in LAYOUTS:
-        cmd = [sys.executable, __file__, "--layout", layout, *[a for a in (argv or sys.argv[1:])]]
+    runs = [(layout, 0) for layout in LAYOUTS] + ([("one-node", args.late)] if args.late else [])
+    for layout, late in runs:
+        cmd = [sys.executable, __file__, *(argv or sys.argv[1:]), "--layout", layout, "--late", str(late)]
         out = subprocess.run(cmd, cwd=_env.ROOT, capture_output=True, text=True)
         line = next((x for x in out.stdout.splitlines() if x.startswith("BURST_JSON ")), None)
         if out.returncode or line is None:
@@ -265,6 +297,8 @@ def main(argv=None) -> int:
     for url in _env.REDIS_URLS:
         _env.flush_redis(url)
     print(f"machine: {_env.machine()}")
+    late_run = reports[2] if args.late else None
+    reports = reports[:2]  # the burst as the targets name it
     ok = True
     for r in reports:
         once = not r["exactly_once_problems"]
@@ -278,6 +312,15 @@ def main(argv=None) -> int:
             f"waited at most {r['max_first_submission_wait_s']} s, {r['mean_first_submission_wait_s']} s on "
             f"average -> {r['first_wait_ratio']} of the drain (the least any order allows here: "
             f"{r['least_first_wait_ratio']}); most waited behind one other: {r['max_waited_behind_one_other']}"
+        )
+    if late_run:
+        r = late_run
+        print(
+            f"latecomers: {r['latecomers']} participants submitting once when half the burst was done "
+            f"waited at most {r['latecomer_max_wait_s']} s ({r['latecomer_wait_ratio']} of the "
+            f"{r['all_terminal_s']} s drain of {r['submissions']}); first in, first out about "
+            f"{r['latecomer_fifo_wait_s']} s; drain ratio {r['ratio']}, exactly once: "
+            f"{'yes' if not r['exactly_once_problems'] else 'NO'}"
         )
     worst = max(r["ratio"] for r in reports)
     print(
