@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
+from courseproj.lib import sqlrows
+
 
 class EmailOrUsernameBackend(ModelBackend):
     """Log in with the e-mail address (any case) or the username."""
@@ -26,18 +28,17 @@ class EmailOrUsernameBackend(ModelBackend):
         """The session's user, read on every request: one plain SQL read of the row (building the
         ORM query cost more than running it); inactive users are refused, as ModelBackend does."""
         User = get_user_model()
-        fields = User._meta.concrete_fields
         with connection.cursor() as cursor:
             cursor.execute(_user_sql(), [User._meta.pk.to_python(user_id)])
             row = cursor.fetchone()
         if row is None:
             return None
-        user = User.from_db(connection.alias, [f.attname for f in fields], row)
+        user = sqlrows.instance(User, row)
         return user if self.user_can_authenticate(user) else None
 
 
 @functools.cache
 def _user_sql() -> str:
     User, quote = get_user_model(), connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in User._meta.concrete_fields)
-    return f"SELECT {columns} FROM {quote(User._meta.db_table)} WHERE {quote(User._meta.pk.column)} = %s"
+    table = quote(User._meta.db_table)
+    return f"SELECT {', '.join(sqlrows.columns(User, table))} FROM {table} WHERE {quote(User._meta.pk.column)} = %s"

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from rest_framework.permissions import BasePermission
 
-from courseproj.lib import pagecache
+from courseproj.lib import pagecache, sqlrows
 from courses.models import Course, Membership, Notification, Role
 
 
@@ -56,8 +56,7 @@ def _access_sql(page_stamps: bool) -> str:
     course page runs it; the ORM spent more time building this query than PostgreSQL running it."""
     quote = connection.ops.quote_name
     member, course = Membership._meta.db_table, Course._meta.db_table
-    columns = [f"m.{quote(f.column)}" for f in Membership._meta.concrete_fields]
-    columns += [f"c.{quote(f.column)}" for f in Course._meta.concrete_fields]
+    columns = sqlrows.columns(Membership, "m") + sqlrows.columns(Course, "c")
     course_id, user_id = (f"m.{quote(Membership._meta.get_field(name).column)}" for name in ("course", "user"))
     notes = Notification._meta
     unread = f"n.{quote(notes.get_field('user').column)} = {user_id} AND n.{quote('read_at')} IS NULL"
@@ -77,14 +76,11 @@ def _read_membership(user, course_slug: str, page_stamps: bool) -> tuple[Members
         row = cursor.fetchone()
     if row is None:
         return None, 0, None
-    member_fields, course_fields = Membership._meta.concrete_fields, Course._meta.concrete_fields
-    split = len(member_fields)
-    membership = Membership.from_db(connection.alias, [f.attname for f in member_fields], row[:split])
-    course = Course.from_db(
-        connection.alias, [f.attname for f in course_fields], row[split : split + len(course_fields)]
-    )
-    membership.course = course
-    rest = row[split + len(course_fields) :]
+    split = len(Membership._meta.concrete_fields)
+    end = split + len(Course._meta.concrete_fields)
+    membership = sqlrows.instance(Membership, row[:split])
+    membership.course = sqlrows.instance(Course, row[split:end])
+    rest = row[end:]
     return membership, rest[0] or 0, rest[1] if page_stamps else None
 
 

@@ -186,7 +186,8 @@ def _student_body(request, access, challenge) -> str:
     today = timezone.localtime(timezone.now(), access.course.tz).date()
     site_url = request.build_absolute_uri("/").rstrip("/")
     shown = [(h.hint.pk, h.visible, h.how, h.revealed_at, h.can_reveal) for h in hints or ()]
-    parts = (challenge.pk, request.user.pk, phase, today, site_url, shown)
+    # The placeholder too: bodies kept under another SECRET_KEY (a rotation) are not read.
+    parts = (challenge.pk, request.user.pk, phase, today, site_url, shown, _csrf_placeholder())
     body = cache.peek("student-body", *parts)
     if body is None:
         ctx = _challenge_context(request, access, challenge, hints=hints)

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from tests.conftest import PASSWORD, make_user
@@ -137,6 +138,8 @@ class TestSessionUser:
         fields = [f.attname for f in get_user_model()._meta.concrete_fields]
         orm = get_user_model().objects.get(pk=made.pk)
         assert [getattr(read, f) for f in fields] == [getattr(orm, f) for f in fields]
+        assert [type(getattr(read, f)) for f in fields] == [type(getattr(orm, f)) for f in fields]
+        assert timezone.is_aware(read.date_joined)  # SQLite's driver returns it naive
         assert not read._state.adding and read._state.db == "default"
 
     def test_an_unknown_or_inactive_user_is_none(self):

@@ -125,3 +125,45 @@ class TestCourseTimeZone:
         people.course.save()
         body = client_for(people.member).get(reverse("courses:home", args=[people.course.slug])).content.decode()
         assert "1 p.m." in body  # 12:00 UTC is 13:00 in Berlin
+
+
+class TestTheAccessRead:
+    """The access check reads the membership and the course with plain SQL
+    (courses.permissions._read_membership): the same objects and values as the ORM's, on SQLite
+    (naive datetimes and 0/1 booleans from the driver) as on PostgreSQL."""
+
+    def test_the_course_and_the_membership_are_the_orms(self, people):
+        import datetime
+
+        from django.utils import timezone
+
+        from courses.models import Course, Membership
+        from courses.permissions import get_course_access
+
+        deadline = timezone.now().replace(microsecond=0) + datetime.timedelta(days=3)
+        Course.objects.filter(pk=people.course.pk).update(team_formation_deadline=deadline)
+        access = get_course_access(people.member, people.course.slug, page_stamps=True)
+        orm = Membership.objects.select_related("course").get(user=people.member, course=people.course)
+        for read, expected in ((access.membership, orm), (access.course, orm.course)):
+            for field in type(expected)._meta.concrete_fields:
+                value = getattr(read, field.attname)
+                assert value == getattr(expected, field.attname), field.name
+                assert type(value) is type(getattr(expected, field.attname)), field.name
+        assert access.course.team_formation_deadline == deadline
+        assert timezone.is_aware(access.course.team_formation_deadline)
+        assert timezone.is_aware(access.membership.joined_at)
+        # The stamps: set on SQLite at once, on PostgreSQL at commit (this test's transaction never does).
+        assert hasattr(access.course, "page_stamps") and access.unread_notifications == 0
+        assert not access.membership._state.adding and access.membership.course is access.course
+
+    def test_a_page_with_a_formation_deadline_shows_it(self, people, client_for):
+        import datetime
+
+        from django.utils import timezone
+
+        from courses.models import Course
+
+        deadline = timezone.now() + datetime.timedelta(days=3)
+        Course.objects.filter(pk=people.course.pk).update(team_formation_deadline=deadline)
+        response = client_for(people.member).get(reverse("teams:index", args=[people.course.slug]))
+        assert response.status_code == 200

@@ -235,20 +235,30 @@ class TestStudentBody:
         monkeypatch.setattr(timezone, "now", lambda: later)
         assert "<strong>EM</strong>" in visit(client, challenge_url(challenge))
 
-    def test_each_viewer_gets_their_own_working_csrf_token_in_a_cached_body(self, built, people, challenge):
+    def test_each_session_gets_its_own_working_csrf_token_in_a_cached_body(self, built, people, challenge):
         from django.test import Client
 
         def token_of(page: str) -> str:  # the picks form's, the body's last
             return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[-1]
 
-        for user in (people.member, people.outsider):
+        pick = reverse("labeling:picks", args=[challenge.course.slug, challenge.slug])
+        sessions = []
+        for user in (people.member, people.member, people.outsider):  # the member twice: two sessions
             client = Client(enforce_csrf_checks=True)
             client.force_login(user)
-            page = cached_visit(client, challenge_url(challenge), built)  # the second visit is a hit
+            sessions.append((client, visit(client, challenge_url(challenge))))
+        built.clear()
+        for client, _ in sessions[1:]:
+            assert visit(client, challenge_url(challenge))  # the member's second session: a hit
+        assert built == []
+        for client, _ in sessions:
+            page = visit(client, challenge_url(challenge))
             assert views._csrf_placeholder() not in page
-            pick = reverse("labeling:picks", args=[challenge.course.slug, challenge.slug])
             answer = client.post(pick, {"csrfmiddlewaretoken": token_of(page)})
             assert answer.status_code == 302, answer.content[:300]
+        # A token of one session is refused in another: the body did not keep the first one's.
+        (_, first_page), (second, _) = sessions[0], sessions[1]
+        assert second.post(pick, {"csrfmiddlewaretoken": token_of(first_page)}).status_code == 403
 
     def test_a_body_with_a_submission_waiting_is_built_on_every_request(self, built, people, challenge, client_for):
         make_scored_submission(challenge, people.member, status=Status.QUEUED, created_at=timezone.now())
